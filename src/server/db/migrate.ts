@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -47,13 +48,14 @@ export async function readJournal(): Promise<JournalEntry[]> {
  * Which committed migrations the database has applied. drizzle records each by the
  * creation time of the migration (folderMillis), which the journal gives per tag.
  */
-export async function migrationStatus(
-  sql: postgres.Sql,
-): Promise<{ applied: string[]; pending: string[] }> {
+export async function migrationStatus(db: {
+  execute: (q: ReturnType<typeof sql>) => Promise<unknown>;
+}): Promise<{ applied: string[]; pending: string[] }> {
   const journal = await readJournal();
-  const rows = await sql<{ created_at: string }[]>`
-    select created_at::text from drizzle.__drizzle_migrations`.catch(() => []);
-  const done = new Set(rows.map((r) => Number(r.created_at)));
+  const rows = (await db
+    .execute(sql`select created_at::text as created_at from drizzle.__drizzle_migrations`)
+    .catch(() => [])) as { created_at: string }[];
+  const done = new Set(Array.from(rows, (r) => Number(r.created_at)));
   return {
     applied: journal.filter((e) => done.has(e.when)).map((e) => e.tag),
     pending: journal.filter((e) => !done.has(e.when)).map((e) => e.tag),

@@ -1,0 +1,89 @@
+// The one launcher: database (embedded unless DATABASE_URL is set), migrations, demo data,
+// then the web app. Modes:
+//   dev    next dev on PORT (default 3000), data in .data/
+//   start  next build (when needed) and next start
+//   e2e    a fresh database under .data/e2e, a production build, next start on E2E_PORT (3100)
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { createDb } from "../src/server/db/client";
+import { runMigrations } from "../src/server/db/migrate";
+import { seedDemo } from "../src/server/db/seed";
+import { ensureAuthSecret, log, openDatabase, readEnv } from "./lib/boot";
+
+const mode = process.argv[2] ?? "dev";
+if (!["dev", "start", "e2e"].includes(mode)) {
+  console.error(`usage: tsx scripts/run.ts dev|start|e2e (got "${mode}")`);
+  process.exit(2);
+}
+
+const env = readEnv();
+const e2e = mode === "e2e";
+const port = e2e ? Number(process.env.E2E_PORT ?? 3100) : env.PORT;
+
+const database = await openDatabase(
+  e2e ? { ...env, DATABASE_URL: undefined } : env,
+  e2e ? { dataDir: path.resolve(".data/e2e/postgres"), port: Number(process.env.E2E_PG_PORT ?? 54339), fresh: true } : {},
+);
+
+const children: ChildProcess[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
+  );
+  await database.embedded?.stop().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  const { applied, total } = await runMigrations(database.url);
+  log(`migrations: ${applied} applied now, ${total} in all`);
+  if (database.embedded || env.SEED_DEMO) {
+    const { db, sql } = createDb(database.url, { max: 2 });
+    const { created } = await seedDemo(db);
+    await sql.end({ timeout: 5 });
+    if (created.length) log(`demo users created: ${created.join(", ")}`);
+  }
+} catch (err) {
+  console.error(err);
+  await shutdown(1);
+}
+
+const childEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  DATABASE_URL: database.url,
+  AUTH_SECRET: await ensureAuthSecret(env, e2e ? path.resolve(".data/e2e/auth-secret") : undefined),
+  AUTH_TRUST_HOST: "true",
+  PORT: String(port),
+  NEXT_TELEMETRY_DISABLED: "1",
+};
+
+function run(cmd: string, args: string[], extra: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: "inherit", env: { ...childEnv, ...extra } });
+  children.push(child);
+  return child;
+}
+
+function waitFor(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+}
+
+const next = path.resolve("node_modules/.bin/next");
+if (mode !== "dev" && (e2e || !existsSync(".next/BUILD_ID"))) {
+  log("building the web app (next build)");
+  const code = await waitFor(run(next, ["build"], { NODE_ENV: "production" }));
+  if (code !== 0) await shutdown(code);
+}
+
+const web =
+  mode === "dev"
+    ? run(next, ["dev", "--port", String(port)])
+    : run(next, ["start", "--port", String(port)], { NODE_ENV: "production" });
+log(`web app on http://localhost:${port}`);
+waitFor(web).then((code) => shutdown(code));

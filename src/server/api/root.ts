@@ -1,0 +1,14 @@
+import { auditRouter } from "./routers/audit";
+import { meRouter } from "./routers/me";
+import { usersRouter } from "./routers/users";
+import { createCallerFactory, router } from "./trpc";
+
+/** Every router, registered by hand. */
+export const appRouter = router({
+  me: meRouter,
+  users: usersRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

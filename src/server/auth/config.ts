@@ -1,0 +1,141 @@
+import "server-only";
+import { eq, sql } from "drizzle-orm";
+import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { z } from "zod";
+import { env } from "@/env";
+import { getDb } from "../db/client";
+import { users } from "../db/schema";
+import { writeAudit } from "../services/audit/write";
+import { systemActor } from "../services/context";
+import { authenticate } from "./credentials";
+import { isRole, type Role } from "./roles";
+import { refreshClaims, type TokenClaims } from "./session-token";
+
+declare module "next-auth" {
+  interface Session {
+    user: {
+      id: string;
+      email: string;
+      name: string;
+      roles: Role[];
+      scope: { entities: string[]; regions: string[] };
+    };
+  }
+}
+
+/** Shown for a wrong password, an unknown e-mail and a disabled account alike. */
+export class InvalidCredentials extends CredentialsSignin {
+  code = "invalid";
+}
+export class Throttled extends CredentialsSignin {
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.code = `throttled:${retryAfterSeconds}`;
+  }
+}
+
+const credentialsInput = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
+
+export function clientIp(headers: Headers): string | null {
+  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  return forwarded || headers.get("x-real-ip") || null;
+}
+
+const limits = { idleMinutes: env.SESSION_IDLE_MINUTES, maxHours: env.SESSION_MAX_HOURS };
+
+const providers: NextAuthConfig["providers"] = [
+  Credentials({
+    id: "credentials",
+    name: "E-mail and password",
+    credentials: { email: { label: "E-mail" }, password: { label: "Password", type: "password" } },
+    async authorize(raw, request) {
+      const parsed = credentialsInput.safeParse(raw);
+      if (!parsed.success) throw new InvalidCredentials();
+      const outcome = await authenticate(getDb(), {
+        ...parsed.data,
+        ip: clientIp(request.headers),
+        correlationId: request.headers.get("x-correlation-id") ?? crypto.randomUUID(),
+      });
+      if (outcome.ok) return { id: outcome.user.id, email: outcome.user.email, name: outcome.user.name };
+      if (outcome.reason === "throttled") throw new Throttled(outcome.retryAfterSeconds);
+      throw new InvalidCredentials();
+    },
+  }),
+];
+
+if (env.oidcEnabled) {
+  providers.push({
+    id: "oidc",
+    name: env.AUTH_OIDC_NAME,
+    type: "oidc",
+    issuer: env.AUTH_OIDC_ISSUER,
+    clientId: env.AUTH_OIDC_CLIENT_ID,
+    clientSecret: env.AUTH_OIDC_CLIENT_SECRET,
+  });
+}
+
+export const authConfig: NextAuthConfig = {
+  providers,
+  secret: env.AUTH_SECRET,
+  trustHost: true,
+  pages: { signIn: "/signin", error: "/signin" },
+  // Idle limit: the token expires SESSION_IDLE_MINUTES after the last renewal; the
+  // console renews it while the person is active (see ActivityKeepAlive).
+  session: { strategy: "jwt", maxAge: env.SESSION_IDLE_MINUTES * 60 },
+  callbacks: {
+    async signIn({ account, profile }) {
+      if (account?.provider !== "oidc") return true;
+      // Single sign-on admits only people an admin has created here, and not disabled.
+      const email = typeof profile?.email === "string" ? profile.email.toLowerCase() : null;
+      if (!email) return false;
+      const [user] = await getDb().select().from(users).where(eq(sql`lower(${users.email})`, email)).limit(1);
+      const ok = Boolean(user && !user.disabledAt);
+      await writeAudit(
+        { db: getDb(), actor: ok ? { kind: "user", userId: user!.id, email, roles: user!.roles.filter(isRole) } : systemActor(`sign-in:${email}`), correlationId: crypto.randomUUID() },
+        { action: ok ? "auth.sign_in" : "auth.sign_in_failed", entityType: "user", entityId: user?.id ?? null, after: { method: "oidc", email, ...(!ok && { why: user ? "account_disabled" : "unknown_account" }) } },
+      );
+      if (ok) await getDb().update(users).set({ lastSignInAt: sql`now()` }).where(eq(users.id, user!.id));
+      return ok;
+    },
+    async jwt({ token, user, account }) {
+      const claims = token as typeof token & TokenClaims;
+      if (account && user) {
+        claims.authTime = Math.floor(Date.now() / 1000);
+        if (account.provider === "oidc") {
+          const email = (user.email ?? "").toLowerCase();
+          const [row] = await getDb().select({ id: users.id }).from(users).where(eq(sql`lower(${users.email})`, email)).limit(1);
+          claims.uid = row?.id;
+        } else {
+          claims.uid = user.id;
+        }
+      }
+      return refreshClaims(getDb(), claims, limits);
+    },
+    session({ session, token }) {
+      const t = token as typeof token & TokenClaims;
+      return {
+        ...session,
+        user: {
+          id: t.uid!,
+          email: t.email ?? "",
+          name: t.name ?? "",
+          roles: t.roles ?? [],
+          scope: { entities: t.scopeEntities ?? [], regions: t.scopeRegions ?? [] },
+        },
+      };
+    },
+  },
+  events: {
+    async signOut(message) {
+      const t = ("token" in message ? message.token : null) as (TokenClaims & Record<string, unknown>) | null;
+      if (!t?.uid) return;
+      await writeAudit(
+        { db: getDb(), actor: { kind: "user", userId: t.uid, email: t.email ?? "", roles: t.roles ?? [] }, correlationId: crypto.randomUUID() },
+        { action: "auth.sign_out", entityType: "user", entityId: t.uid },
+      );
+    },
+  },
+};
+
+export const { handlers, auth, signIn, signOut } = NextAuth(authConfig);

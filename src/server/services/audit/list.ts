@@ -1,0 +1,49 @@
+import { and, desc, eq, gte, ilike, lt, or, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { auditLog } from "../../db/schema";
+import { escapeLike } from "../../db/like";
+import type { ServiceCtx } from "../context";
+
+export const listAuditInput = z.object({
+  actor: z.string().trim().max(254).optional(),
+  action: z.string().trim().max(100).optional(),
+  entityType: z.string().trim().max(100).optional(),
+  entityId: z.string().trim().max(200).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  /** keyset cursor: the id of the last row already shown */
+  cursor: z.number().int().positive().optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+export type ListAuditInput = z.infer<typeof listAuditInput>;
+
+/** Newest first, paged by keyset on id (ids grow with time), so deep pages stay cheap. */
+export async function listAudit({ ctx, input }: { ctx: ServiceCtx; input: ListAuditInput }) {
+  const where: (SQL | undefined)[] = [];
+  if (input.actor) where.push(ilike(auditLog.actorLabel, `%${escapeLike(input.actor)}%`));
+  if (input.action) where.push(or(eq(auditLog.action, input.action), ilike(auditLog.action, `${escapeLike(input.action)}%`)));
+  if (input.entityType) where.push(eq(auditLog.entityType, input.entityType));
+  if (input.entityId) where.push(eq(auditLog.entityId, input.entityId));
+  if (input.from) where.push(gte(auditLog.at, new Date(input.from)));
+  if (input.to) where.push(lt(auditLog.at, new Date(input.to)));
+  if (input.cursor) where.push(lt(auditLog.id, input.cursor));
+  const rows = await ctx.db
+    .select()
+    .from(auditLog)
+    .where(and(...where))
+    .orderBy(desc(auditLog.id))
+    .limit(input.limit + 1);
+  const more = rows.length > input.limit;
+  const items = more ? rows.slice(0, input.limit) : rows;
+  return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+}
+
+/** The distinct actions and entity types recorded so far, for the filter pickers. */
+export async function auditFacets({ ctx }: { ctx: ServiceCtx }) {
+  const actions = await ctx.db.selectDistinct({ v: auditLog.action }).from(auditLog).orderBy(auditLog.action);
+  const entityTypes = await ctx.db
+    .selectDistinct({ v: auditLog.entityType })
+    .from(auditLog)
+    .orderBy(auditLog.entityType);
+  return { actions: actions.map((r) => r.v), entityTypes: entityTypes.map((r) => r.v) };
+}
