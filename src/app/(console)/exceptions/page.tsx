@@ -1,0 +1,13 @@
+import type { Metadata } from "next";
+import { AreaGate } from "@/components/shell/area-gate";
+import { NotBuiltYet } from "@/components/shell/not-built-yet";
+
+export const metadata: Metadata = { title: "Exceptions" };
+
+export default function Page() {
+  return (
+    <AreaGate area="exceptions">
+      <NotBuiltYet areaKey="exceptions" />
+    </AreaGate>
+  );
+}
