@@ -22,13 +22,15 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
         <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
           Skip to content
         </a>
-        <aside className="sticky top-0 flex h-screen w-52 shrink-0 flex-col bg-slate-900">
+        <aside className="w-52 shrink-0 bg-slate-900">
+          <div className="sticky top-0 flex h-screen flex-col">
           <Link href={landingFor(user.roles)} className="flex items-center gap-2 px-4 py-4">
             {/* eslint-disable-next-line @next/next/no-img-element */}
             <img src="/logo.svg" alt="" className="size-7" />
             <span className="text-base font-semibold tracking-tight text-white">Hourbridge</span>
           </Link>
           <SidebarNav items={items} />
+          </div>
         </aside>
         <div className="flex min-w-0 flex-1 flex-col">
           <header className="flex h-12 items-center justify-end border-b border-slate-200 bg-white px-4">

@@ -3,8 +3,6 @@ import { hash, verify } from "@node-rs/argon2";
 // argon2id with OWASP's recommended minimum: 19 MiB memory, 2 passes, 1 lane.
 const OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export const PASSWORD_MIN_LENGTH = 12;
-
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);
 }
@@ -24,11 +22,4 @@ export async function verifyPassword(stored: string | null | undefined, password
   } catch {
     return false;
   }
-}
-
-/** A reason the password is too weak, or null when it will do. */
-export function passwordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`;
-  if (password.length > 256) return "Password must be at most 256 characters.";
-  return null;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "../../auth/roles";
-import { PASSWORD_MIN_LENGTH } from "../../auth/password";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../auth/password-policy";
 
 const scopeCode = z
   .string()
@@ -19,12 +19,13 @@ export const scopeInput = z.object({
 });
 
 export const createUserInput = z.object({
-  email: z.email("enter a valid e-mail address").trim().toLowerCase().max(254),
+  // trimmed and lower-cased before the format check (z.email().trim() would check first)
+  email: z.string().trim().toLowerCase().pipe(z.email("enter a valid e-mail address").max(254)),
   name: z.string().trim().min(1, "enter the person's name").max(120),
   password: z
     .string()
     .min(PASSWORD_MIN_LENGTH, `the password must be at least ${PASSWORD_MIN_LENGTH} characters`)
-    .max(256)
+    .max(PASSWORD_MAX_LENGTH)
     .optional(),
   roles: roleList,
   scope: scopeInput.default({ entities: [], regions: [] }),
@@ -37,7 +38,11 @@ export const updateUserInput = z.object({
   name: z.string().trim().min(1).max(120).optional(),
   roles: roleList.optional(),
   scope: scopeInput.optional(),
-  password: z.string().min(PASSWORD_MIN_LENGTH).max(256).optional(),
+  password: z
+    .string()
+    .min(PASSWORD_MIN_LENGTH, `the password must be at least ${PASSWORD_MIN_LENGTH} characters`)
+    .max(PASSWORD_MAX_LENGTH)
+    .optional(),
 });
 
 export const setDisabledInput = z.object({
