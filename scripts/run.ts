@@ -5,6 +5,7 @@
 //   e2e    a fresh database under .data/e2e, a production build, next start on E2E_PORT (3100)
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createDb } from "../src/server/db/client";
 import { runMigrations } from "../src/server/db/migrate";
@@ -25,6 +26,11 @@ const database = await openDatabase(
   e2e ? { ...env, DATABASE_URL: undefined } : env,
   e2e ? { dataDir: path.resolve(".data/e2e/postgres"), port: Number(process.env.E2E_PG_PORT ?? 54339), fresh: true } : {},
 );
+
+if (e2e) {
+  // the end-to-end specs read the database they check from here
+  await writeFile(path.resolve(".data/e2e/database-url"), database.url + "\n");
+}
 
 const children: ChildProcess[] = [];
 let stopping = false;

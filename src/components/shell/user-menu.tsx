@@ -1,6 +1,7 @@
 "use client";
 
 import { ChevronDown, LogOut } from "lucide-react";
+import { useTransition } from "react";
 import { signOutAction } from "@/app/(console)/actions";
 import {
   DropdownMenu,
@@ -22,6 +23,7 @@ export function UserMenu({
   roleLabels: string[];
   scopeLabel: string;
 }) {
+  const [pending, startTransition] = useTransition();
   return (
     <DropdownMenu>
       <DropdownMenuTrigger
@@ -48,13 +50,10 @@ export function UserMenu({
           <span className="block">Sees: {scopeLabel}</span>
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
-        <form action={signOutAction}>
-          <DropdownMenuItem asChild>
-            <button type="submit" className="w-full">
-              <LogOut className="size-4" aria-hidden /> Sign out
-            </button>
-          </DropdownMenuItem>
-        </form>
+        {/* a server action called directly: the menu unmounts on select, so a form inside it would never submit */}
+        <DropdownMenuItem onSelect={() => startTransition(() => signOutAction())} disabled={pending}>
+          <LogOut className="size-4" aria-hidden /> {pending ? "Signing out…" : "Sign out"}
+        </DropdownMenuItem>
       </DropdownMenuContent>
     </DropdownMenu>
   );

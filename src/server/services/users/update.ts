@@ -14,8 +14,14 @@ async function lockUser(tx: Tx, id: string) {
   return row;
 }
 
+// Any constant works; it only has to be the same for every change that removes an admin.
+const LAST_ADMIN_LOCK = 7_240_312;
+
 /** Refuses a change that would leave the firm without an active admin. */
 async function assertAnotherActiveAdmin(tx: Tx, exceptId: string) {
+  // Changes that remove an admin queue here until the transaction ends, so two admins
+  // demoting or disabling each other at once cannot both see the other as "another".
+  await tx.execute(sql`select pg_advisory_xact_lock(${LAST_ADMIN_LOCK})`);
   const [other] = await tx
     .select({ id: users.id })
     .from(users)
