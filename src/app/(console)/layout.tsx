@@ -33,7 +33,10 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           </div>
         </aside>
         <div className="flex min-w-0 flex-1 flex-col">
-          <header className="flex h-12 items-center justify-end border-b border-slate-200 bg-white px-4">
+          <header className="flex h-12 items-center justify-between gap-4 border-b border-slate-200 bg-white px-4">
+            <p className="truncate text-xs text-slate-600">
+              Showing: <span className="font-medium text-slate-800">{scope.length ? scope.join("; ") : "all legal entities and regions"}</span>
+            </p>
             <UserMenu
               name={user.name}
               email={user.email}

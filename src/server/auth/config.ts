@@ -77,6 +77,13 @@ if (env.oidcEnabled) {
 
 export const authConfig: NextAuthConfig = {
   providers,
+  logger: {
+    // a refused password is an expected outcome (audited), not a server error
+    error(error) {
+      if (error instanceof CredentialsSignin) return;
+      console.error("[auth]", error);
+    },
+  },
   secret: env.AUTH_SECRET,
   trustHost: true,
   pages: { signIn: "/signin", error: "/signin" },
