@@ -10,6 +10,7 @@ import { writeAudit } from "../services/audit/write";
 import { systemActor } from "../services/context";
 import { authenticate } from "./credentials";
 import { isRole, type Role } from "./roles";
+import { oidcProvider } from "./oidc";
 import { refreshClaims, type TokenClaims } from "./session-token";
 
 declare module "next-auth" {
@@ -64,16 +65,8 @@ const providers: NextAuthConfig["providers"] = [
   }),
 ];
 
-if (env.oidcEnabled) {
-  providers.push({
-    id: "oidc",
-    name: env.AUTH_OIDC_NAME,
-    type: "oidc",
-    issuer: env.AUTH_OIDC_ISSUER,
-    clientId: env.AUTH_OIDC_CLIENT_ID,
-    clientSecret: env.AUTH_OIDC_CLIENT_SECRET,
-  });
-}
+const sso = oidcProvider(env);
+if (sso) providers.push(sso);
 
 export const authConfig: NextAuthConfig = {
   providers,

@@ -1,6 +1,5 @@
+import { paramReader, type SearchParamsLike } from "@/lib/search-params";
 import { listAuditInput, type ListAuditInput } from "@/server/services/audit/list";
-
-type Params = Record<string, string | string[] | undefined> | URLSearchParams;
 
 /** yyyy-mm-dd (a UTC day) → the instant it starts; "to" days are inclusive, so the next day's start. */
 function dayStart(day: string | undefined, plusDays = 0): string | undefined {
@@ -12,11 +11,8 @@ function dayStart(day: string | undefined, plusDays = 0): string | undefined {
 }
 
 /** The audit filters as they stand in the URL; malformed values are dropped, not fatal. */
-export function auditFilterFromParams(params: Params): ListAuditInput {
-  const get = (k: string) => {
-    const v = params instanceof URLSearchParams ? params.get(k) : params[k];
-    return (Array.isArray(v) ? v[0] : v) || undefined;
-  };
+export function auditFilterFromParams(params: SearchParamsLike): ListAuditInput {
+  const get = paramReader(params);
   const cursor = Number(get("cursor"));
   const candidate = {
     actor: get("actor"),
