@@ -1,0 +1,117 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  char,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { exceptionStatusEnum, ownerTeamEnum, severityEnum, sourceSystemEnum } from "./enums";
+import { users } from "./auth";
+import { employees, legalEntities, projects } from "./org";
+import { rawRecords } from "./sync";
+import { expenseEntries, timeEntries } from "./time";
+
+/**
+ * What stops approved time from reaching an invoice, said in business words. One row per
+ * (code, subject): the same problem seen again bumps occurrences instead of adding a row.
+ */
+export const exceptions = pgTable(
+  "exceptions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    code: text("code").notNull(),
+    owner: ownerTeamEnum("owner").notNull(),
+    severity: severityEnum("severity").notNull(),
+    status: exceptionStatusEnum("status").notNull().default("open"),
+    /** what the problem is about: a source project, a person, an entry, a period… */
+    subjectType: text("subject_type").notNull(),
+    subjectKey: text("subject_key").notNull(),
+    subjectLabel: text("subject_label").notNull(),
+    message: text("message").notNull(),
+    suggestedFix: text("suggested_fix").notNull(),
+    sourceSystem: sourceSystemEnum("source_system"),
+    legalEntityId: uuid("legal_entity_id").references(() => legalEntities.id),
+    region: text("region"),
+    businessUnit: text("business_unit"),
+    projectId: uuid("project_id").references(() => projects.id),
+    employeeId: uuid("employee_id").references(() => employees.id),
+    entriesCount: integer("entries_count").notNull().default(0),
+    hoursAtStake: numeric("hours_at_stake", { precision: 12, scale: 2 }).notNull().default("0"),
+    /** value of the blocked entries in the legal entity's currency (when known) */
+    valueAtStake: numeric("value_at_stake", { precision: 14, scale: 2 }),
+    currency: char("currency", { length: 3 }),
+    /** the same value in the reporting currency, at each entry's work-date FX rate */
+    valueReporting: numeric("value_reporting", { precision: 14, scale: 2 }),
+    oldestWorkDate: date("oldest_work_date"),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    occurrences: integer("occurrences").notNull().default(1),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    /** auto (validation passed) or manual (a person resolved it) */
+    resolution: text("resolution"),
+    resolutionNote: text("resolution_note"),
+    resolvedBy: text("resolved_by"),
+    assigneeId: uuid("assignee_id").references(() => users.id),
+    ignoredUntil: timestamp("ignored_until", { withTimezone: true }),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** bumps on every change, for "someone else changed this" checks */
+    version: integer("version").notNull().default(1),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("exceptions_code_subject_uq").on(t.code, t.subjectKey),
+    index("exceptions_queue_idx").on(t.status, t.owner, t.lastSeenAt.desc()),
+    index("exceptions_code_status_idx").on(t.code, t.status),
+    index("exceptions_entity_idx").on(t.legalEntityId, t.status),
+    index("exceptions_project_idx").on(t.projectId),
+    index("exceptions_employee_idx").on(t.employeeId),
+    index("exceptions_assignee_idx").on(t.assigneeId),
+    // open exceptions by age: the morning triage view
+    index("exceptions_open_age_idx").on(t.firstSeenAt).where(sql`${t.status} = 'open'`),
+  ],
+);
+
+/** Which entries (or raw records) an exception currently blocks. */
+export const exceptionEntries = pgTable(
+  "exception_entries",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    exceptionId: uuid("exception_id").notNull().references(() => exceptions.id, { onDelete: "cascade" }),
+    timeEntryId: uuid("time_entry_id").references(() => timeEntries.id),
+    expenseEntryId: uuid("expense_entry_id").references(() => expenseEntries.id),
+    rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
+    linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("exception_entries_time_uq").on(t.exceptionId, t.timeEntryId).where(sql`${t.timeEntryId} is not null`),
+    uniqueIndex("exception_entries_expense_uq").on(t.exceptionId, t.expenseEntryId).where(sql`${t.expenseEntryId} is not null`),
+    uniqueIndex("exception_entries_raw_uq").on(t.exceptionId, t.rawRecordId).where(sql`${t.rawRecordId} is not null`),
+    index("exception_entries_time_idx").on(t.timeEntryId),
+    index("exception_entries_expense_idx").on(t.expenseEntryId),
+    index("exception_entries_raw_idx").on(t.rawRecordId),
+  ],
+);
+
+/** The exception's own history: raised, seen again, commented, assigned, resolved, reopened. */
+export const exceptionEvents = pgTable(
+  "exception_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    exceptionId: uuid("exception_id").notNull().references(() => exceptions.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    actorLabel: text("actor_label").notNull(),
+    kind: text("kind").notNull(),
+    message: text("message").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("exception_events_exception_idx").on(t.exceptionId, t.at)],
+);

@@ -1,0 +1,140 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { connectorRoleEnum, sourceSystemEnum, syncRunStatusEnum } from "./enums";
+
+/** One row per external system Hourbridge talks to: where, how, when, and within what limits. */
+export const connectors = pgTable("connectors", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  key: text("key").notNull().unique(),
+  role: connectorRoleEnum("role").notNull(),
+  system: text("system").notNull(),
+  name: text("name").notNull(),
+  baseUrl: text("base_url").notNull(),
+  accountId: text("account_id"),
+  /** secrets, encrypted at rest with a key from the environment; never sent to the browser */
+  credentialsEncrypted: text("credentials_encrypted"),
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+  scheduleCron: text("schedule_cron"),
+  paused: boolean("paused").notNull().default(false),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const syncRuns = pgTable(
+  "sync_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    connectorId: uuid("connector_id").references(() => connectors.id),
+    kind: text("kind").notNull(),
+    trigger: text("trigger").notNull(),
+    status: syncRunStatusEnum("status").notNull().default("running"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    cursorBefore: text("cursor_before"),
+    cursorAfter: text("cursor_after"),
+    fetched: integer("fetched").notNull().default(0),
+    created: integer("created").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    unchanged: integer("unchanged").notNull().default(0),
+    posted: integer("posted").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    duplicatesSkipped: integer("duplicates_skipped").notNull().default(0),
+    error: text("error"),
+    correlationId: text("correlation_id").notNull(),
+  },
+  (t) => [
+    index("sync_runs_connector_idx").on(t.connectorId, t.startedAt.desc()),
+    // the runs still going: few, looked up by the console and the worker
+    index("sync_runs_running_idx").on(t.startedAt).where(sql`${t.status} = 'running'`),
+  ],
+);
+
+export const syncCursors = pgTable(
+  "sync_cursors",
+  {
+    connectorId: uuid("connector_id").notNull().references(() => connectors.id),
+    objectType: text("object_type").notNull(),
+    cursor: text("cursor").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connectorId, t.objectType] })],
+);
+
+/**
+ * Every payload received, as received: immutable (a trigger refuses UPDATE and DELETE).
+ * Lineage starts here. The same payload received twice is kept once (content hash).
+ */
+export const rawRecords = pgTable(
+  "raw_records",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sourceSystem: sourceSystemEnum("source_system").notNull(),
+    objectType: text("object_type").notNull(),
+    sourceId: text("source_id").notNull(),
+    contentHash: text("content_hash").notNull(),
+    body: jsonb("body").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    syncRunId: uuid("sync_run_id").references(() => syncRuns.id),
+  },
+  (t) => [
+    uniqueIndex("raw_records_content_uq").on(t.sourceSystem, t.objectType, t.sourceId, t.contentHash),
+    index("raw_records_object_idx").on(t.sourceSystem, t.objectType, t.sourceId, t.receivedAt.desc()),
+    index("raw_records_run_idx").on(t.syncRunId),
+  ],
+);
+
+/** Webhook deliveries, stored before anything else happens to them; a delivery id is kept once. */
+export const webhookInbox = pgTable(
+  "webhook_inbox",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    sourceSystem: sourceSystemEnum("source_system").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    eventType: text("event_type").notNull(),
+    signatureValid: boolean("signature_valid").notNull(),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull(),
+    body: text("body").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp("processed_at", { withTimezone: true }),
+    status: text("status").notNull().default("received"),
+    error: text("error"),
+  },
+  (t) => [
+    uniqueIndex("webhook_inbox_delivery_uq").on(t.sourceSystem, t.deliveryId),
+    // the work queue: deliveries not yet processed
+    index("webhook_inbox_pending_idx").on(t.receivedAt).where(sql`${t.processedAt} is null`),
+  ],
+);
+
+/**
+ * What the source systems call their projects, tasks and people (as last seen), so the
+ * mapping screen and the exception messages can name them.
+ */
+export const sourceRefs = pgTable(
+  "source_refs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sourceSystem: sourceSystemEnum("source_system").notNull(),
+    kind: text("kind").notNull(),
+    externalId: text("external_id").notNull(),
+    code: text("code"),
+    name: text("name").notNull(),
+    attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default({}),
+    active: boolean("active").notNull().default(true),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("source_refs_key_uq").on(t.sourceSystem, t.kind, t.externalId)],
+);
