@@ -310,6 +310,8 @@ CREATE TABLE "time_entries" (
 	"hours" numeric(8, 2) NOT NULL,
 	"billable" boolean NOT NULL,
 	"notes" text,
+	"source_bill_rate" numeric(12, 2),
+	"source_currency" char(3),
 	"submitted_at" timestamp with time zone,
 	"approved_at" timestamp with time zone,
 	"approved_by" text,
@@ -394,6 +396,11 @@ CREATE TABLE "exception_entries" (
 	"time_entry_id" uuid,
 	"expense_entry_id" uuid,
 	"raw_record_id" bigint,
+	"work_date" date,
+	"hours" numeric(8, 2) DEFAULT '0' NOT NULL,
+	"value" numeric(14, 2),
+	"currency" char(3),
+	"value_reporting" numeric(14, 2),
 	"linked_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

@@ -17,6 +17,9 @@ export type EntryForValidation = {
   sourceUserId: string;
   sourceProjectId: string;
   sourceTaskId: string;
+  /** the source's own bill rate and currency, to value the entry while it cannot be priced */
+  sourceBillRate: Decimal | null;
+  sourceCurrency: string | null;
 };
 
 export type ProjectInfo = {
@@ -34,7 +37,7 @@ export type ProjectInfo = {
 };
 export type EmployeeInfo = { id: string; erpId: string; name: string; legalEntityId: string; region: string };
 export type LaborCategoryInfo = { id: string; erpItemId: string; code: string; name: string; billable: boolean };
-export type EntityInfo = { id: string; code: string; name: string; functionalCurrency: string; region: string };
+export type EntityInfo = { id: string; code: string; name: string; erpSubsidiaryId: string; functionalCurrency: string; region: string };
 export type Rate = { rate: Decimal; currency: string };
 export type SourceLabel = { code: string | null; name: string };
 export type MappingKindForRules = "project" | "task" | "user";
@@ -66,9 +69,9 @@ export type Lookups = {
   otherHoursOnDay(sourceSystem: SourceSystem, sourceUserId: string, on: IsoDate): Decimal;
   /**
    * Other live (not void, not rejected) entries with the same person, day, source project
-   * and hours, outside the batch: their source ids.
+   * and hours, outside the batch: their source ids, and whether each is already in the ERP.
    */
-  sameWorkElsewhere(entry: EntryForValidation): string[];
+  sameWorkElsewhere(entry: EntryForValidation): { sourceId: string; inErp: boolean }[];
 };
 
 /** A rule's verdict that the entry may not post, in words for the people who fix it. */

@@ -89,6 +89,12 @@ export const exceptionEntries = pgTable(
     timeEntryId: uuid("time_entry_id").references(() => timeEntries.id),
     expenseEntryId: uuid("expense_entry_id").references(() => expenseEntries.id),
     rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
+    /** what this entry puts at stake, so the exception's totals are plain sums */
+    workDate: date("work_date"),
+    hours: numeric("hours", { precision: 8, scale: 2 }).notNull().default("0"),
+    value: numeric("value", { precision: 14, scale: 2 }),
+    currency: char("currency", { length: 3 }),
+    valueReporting: numeric("value_reporting", { precision: 14, scale: 2 }),
     linkedAt: timestamp("linked_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

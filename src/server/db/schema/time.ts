@@ -41,6 +41,9 @@ export const timeEntries = pgTable(
     hours: numeric("hours", { precision: 8, scale: 2 }).notNull(),
     billable: boolean("billable").notNull(),
     notes: text("notes"),
+    /** the source's own bill rate and currency: the value at stake while the entry cannot be priced */
+    sourceBillRate: numeric("source_bill_rate", { precision: 12, scale: 2 }),
+    sourceCurrency: char("source_currency", { length: 3 }),
     submittedAt: timestamp("submitted_at", { withTimezone: true }),
     approvedAt: timestamp("approved_at", { withTimezone: true }),
     approvedBy: text("approved_by"),
@@ -63,7 +66,6 @@ export const timeEntries = pgTable(
     postedVersion: integer("posted_version"),
     invoiceId: uuid("invoice_id").references(() => invoices.id),
     rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
-    lastValidatedAt: timestamp("last_validated_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
