@@ -29,6 +29,10 @@ const schema = z
     SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(30),
     SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
     SEED_DEMO: boolish.optional(),
+    REPORTING_CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be a three-letter ISO currency code, e.g. USD")
+      .default("USD"),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   })
   .superRefine((v, ctx) => {

@@ -33,6 +33,13 @@ export function failure(
     valueAtStake: r.value?.amount ?? null,
     currency: r.value?.currency ?? null,
     valueReporting: r.valueReporting,
+    scope: {
+      legalEntityId: r.project?.legalEntityId ?? r.employee?.legalEntityId ?? null,
+      region: r.project?.region ?? r.employee?.region ?? null,
+      businessUnit: r.project?.businessUnit ?? null,
+      projectId: r.project?.id ?? null,
+      employeeId: r.employee?.id ?? null,
+    },
   };
 }
 

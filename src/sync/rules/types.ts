@@ -91,6 +91,14 @@ export type RuleFailure = {
   currency: string | null;
   /** the same value in the reporting currency at the work date's rate, when known */
   valueReporting: Decimal | null;
+  /** where the blocked time belongs, as far as it resolves: for filters and scopes */
+  scope: {
+    legalEntityId: string | null;
+    region: string | null;
+    businessUnit: string | null;
+    projectId: string | null;
+    employeeId: string | null;
+  };
   details?: Record<string, unknown>;
 };
 

@@ -1,0 +1,104 @@
+import { and, asc, eq, gt, inArray, notExists, sql } from "drizzle-orm";
+import { env } from "@/env";
+import { buildLookups } from "@/sync/rules/lookups";
+import { validateBatch } from "@/sync/rules/validate";
+import type { EntryForValidation } from "@/sync/rules/types";
+import { withTx } from "../../db/client";
+import { erpPostings, timeEntries } from "../../db/schema";
+import { writeAudit } from "../audit/write";
+import type { ServiceCtx } from "../context";
+import { applyVerdicts, type ApplySummary } from "./apply";
+import { loadLookupData } from "./load-lookups";
+
+export type ValidateInput = {
+  /** only these entries (those of them that are approved and not yet queued); all such entries when absent */
+  entryIds?: string[];
+  chunkSize?: number;
+};
+
+export type ValidateSummary = ApplySummary & { validated: number; chunks: number };
+
+const entryColumns = {
+  id: timeEntries.id,
+  sourceSystem: timeEntries.sourceSystem,
+  sourceId: timeEntries.sourceId,
+  version: timeEntries.version,
+  state: timeEntries.state,
+  workDate: timeEntries.workDate,
+  hours: timeEntries.hours,
+  billable: timeEntries.billable,
+  sourceUserId: timeEntries.sourceUserId,
+  sourceProjectId: timeEntries.sourceProjectId,
+  sourceTaskId: timeEntries.sourceTaskId,
+  sourceBillRate: timeEntries.sourceBillRate,
+  sourceCurrency: timeEntries.sourceCurrency,
+};
+
+/** Approved entries whose current version has no posting yet: what validation decides about. */
+const awaitingDecision = and(
+  eq(timeEntries.state, "approved"),
+  notExists(
+    // a subquery per row, served by erp_postings_time_entry_idx
+    sql`(select 1 from ${erpPostings} p where p.time_entry_id = ${timeEntries.id} and p.kind = 'create' and p.entry_version = ${timeEntries.version})`,
+  ),
+);
+
+/**
+ * Validates approved entries in chunks, each chunk in its own transaction with a constant
+ * number of queries: lock the chunk (others validating at the same time skip it), load
+ * lookups, run the pure rules, apply the verdicts. One audit entry for the whole run.
+ */
+export async function validateEntries({ ctx, input = {} }: { ctx: ServiceCtx; input?: ValidateInput }): Promise<ValidateSummary> {
+  const chunkSize = input.chunkSize ?? 2000;
+  const total: ValidateSummary = {
+    validated: 0,
+    chunks: 0,
+    passed: 0,
+    failed: 0,
+    postingsCreated: 0,
+    exceptionsRaised: 0,
+    exceptionsReopened: 0,
+    exceptionsAutoResolved: 0,
+  };
+  const actorLabel = ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`;
+  let after: string | null = null;
+
+  for (;;) {
+    const startAfter: string | null = after;
+    type ChunkResult = { summary: ApplySummary; last: string; count: number } | null;
+    const result: ChunkResult = await withTx(ctx.db, async (tx): Promise<ChunkResult> => {
+      const rows: EntryForValidation[] = await tx
+        .select(entryColumns)
+        .from(timeEntries)
+        .where(
+          and(
+            awaitingDecision,
+            input.entryIds ? inArray(timeEntries.id, input.entryIds) : undefined,
+            startAfter ? gt(timeEntries.id, startAfter) : undefined,
+          ),
+        )
+        .orderBy(asc(timeEntries.id))
+        .limit(chunkSize)
+        .for("update", { skipLocked: true });
+      if (rows.length === 0) return null;
+      const batch = rows;
+      const lookups = await loadLookupData(tx, batch, env.REPORTING_CURRENCY);
+      const verdicts = validateBatch(batch, buildLookups(lookups));
+      const summary = await applyVerdicts({ tx, actorLabel, correlationId: ctx.correlationId }, batch, verdicts);
+      return { summary, last: rows[rows.length - 1]!.id, count: rows.length };
+    });
+    if (!result) break;
+    total.validated += result.count;
+    total.chunks += 1;
+    for (const k of ["passed", "failed", "postingsCreated", "exceptionsRaised", "exceptionsReopened", "exceptionsAutoResolved"] as const) {
+      total[k] += result.summary[k];
+    }
+    after = result.last;
+    if (result.count < chunkSize) break;
+  }
+
+  if (total.validated > 0) {
+    await writeAudit(ctx, { action: "validation.run", entityType: "time_entries", entityId: null, after: total });
+  }
+  return total;
+}
