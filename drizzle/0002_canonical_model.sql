@@ -5,7 +5,7 @@ CREATE TYPE "public"."exception_status" AS ENUM('open', 'resolved', 'ignored');-
 CREATE TYPE "public"."owner_team" AS ENUM('pmo', 'finance', 'hr', 'integration');--> statement-breakpoint
 CREATE TYPE "public"."period_status" AS ENUM('open', 'closed');--> statement-breakpoint
 CREATE TYPE "public"."posting_kind" AS ENUM('create', 'reverse');--> statement-breakpoint
-CREATE TYPE "public"."posting_status" AS ENUM('pending', 'sent', 'accepted', 'rejected', 'dead');--> statement-breakpoint
+CREATE TYPE "public"."posting_status" AS ENUM('pending', 'sent', 'accepted', 'rejected', 'dead', 'superseded');--> statement-breakpoint
 CREATE TYPE "public"."project_status" AS ENUM('active', 'on_hold', 'closed');--> statement-breakpoint
 CREATE TYPE "public"."severity" AS ENUM('low', 'medium', 'high', 'critical');--> statement-breakpoint
 CREATE TYPE "public"."source_system" AS ENUM('harvest', 'clockify', 'csv');--> statement-breakpoint
@@ -332,7 +332,6 @@ CREATE TABLE "time_entries" (
 	"posted_version" integer,
 	"invoice_id" uuid,
 	"raw_record_id" bigint,
-	"last_validated_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

@@ -24,7 +24,8 @@ export type EntryState = (typeof ENTRY_STATES)[number];
 export const POSTING_KINDS = ["create", "reverse"] as const;
 export type PostingKind = (typeof POSTING_KINDS)[number];
 
-export const POSTING_STATUSES = ["pending", "sent", "accepted", "rejected", "dead"] as const;
+/** superseded: a newer version of the entry arrived before this posting was sent */
+export const POSTING_STATUSES = ["pending", "sent", "accepted", "rejected", "dead", "superseded"] as const;
 export type PostingStatus = (typeof POSTING_STATUSES)[number];
 
 export const OWNER_TEAMS = ["pmo", "finance", "hr", "integration"] as const;

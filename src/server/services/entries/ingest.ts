@@ -1,0 +1,306 @@
+import { createHash } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { withTx, type Tx } from "../../db/client";
+import { erpPostings, rawRecords, timeEntries } from "../../db/schema";
+import type { SourceSystem } from "../../domain/enums";
+import { contentHash, idempotencyKey } from "../../domain/idempotency";
+import { transition, type EntryEvent } from "../../domain/entry-state";
+import type { EntryState } from "../../domain/enums";
+import { SUBJECTS } from "@/sync/rules/types";
+import { systemName } from "@/sync/rules/rules";
+import { writeAudit } from "../audit/write";
+import type { ServiceCtx } from "../context";
+import { raiseException } from "../exceptions/raise";
+import { canonicalTimeEntry, describeIssues, type CanonicalTimeEntry } from "./schemas";
+
+export type IngestItem = {
+  /** the payload exactly as received */
+  payload: unknown;
+  /** the connector's canonical reading of it (validated here) */
+  entry: unknown;
+};
+
+export type IngestResult = {
+  received: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  corrected: number;
+  voided: number;
+  refused: { sourceId: string; reason: string }[];
+  changedAfterInvoice: string[];
+  /** entries now approved whose current version awaits validation */
+  toValidate: string[];
+};
+
+/** Stable JSON: keys sorted, so the same payload always hashes the same. */
+function stableJson(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+    .join(",")}}`;
+}
+
+/** The fields whose change makes a new version (and, once posted, a correction). Notes are not among them. */
+export function materialHash(e: CanonicalTimeEntry): string {
+  return contentHash({
+    workDate: e.workDate,
+    hours: Number(e.hours).toFixed(2),
+    billable: e.billable,
+    user: e.sourceUserId,
+    project: e.sourceProjectId,
+    task: e.sourceTaskId,
+  });
+}
+
+function guessSourceId(item: IngestItem): string {
+  const fromEntry = (item.entry as { sourceId?: unknown } | null)?.sourceId;
+  if (typeof fromEntry === "string" && fromEntry) return fromEntry;
+  const fromPayload = (item.payload as { id?: unknown } | null)?.id;
+  if (typeof fromPayload === "string" || typeof fromPayload === "number") return String(fromPayload);
+  return `unidentified-${createHash("sha256").update(stableJson(item.payload)).digest("hex").slice(0, 12)}`;
+}
+
+/**
+ * Normalizes one page of source time entries into the canonical model, in one transaction:
+ * every payload is kept in raw_records first (nothing received is lost); a payload that
+ * fails the canonical schema is refused with its source id and recorded as PAYLOAD_INVALID;
+ * the rest are created, versioned, corrected (reversal queued) or voided through the entry
+ * state machine, and a change to an invoiced entry raises CHANGED_AFTER_INVOICE instead.
+ */
+export async function ingestTimeEntries({
+  ctx,
+  input,
+}: {
+  ctx: ServiceCtx;
+  input: { sourceSystem: SourceSystem; items: IngestItem[]; syncRunId?: string | null };
+}): Promise<IngestResult> {
+  const { sourceSystem, items } = input;
+  const actorLabel = ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`;
+  const result: IngestResult = { received: items.length, created: 0, updated: 0, unchanged: 0, corrected: 0, voided: 0, refused: [], changedAfterInvoice: [], toValidate: [] };
+  if (items.length === 0) return result;
+
+  return withTx(ctx.db, async (tx) => {
+    // 1. keep every payload, as received
+    const raws = items.map((item) => {
+      const body = item.payload ?? null;
+      return { sourceId: guessSourceId(item), hash: createHash("sha256").update(stableJson(body)).digest("hex"), body };
+    });
+    await tx
+      .insert(rawRecords)
+      .values(raws.map((r) => ({ sourceSystem, objectType: "time_entry", sourceId: r.sourceId, contentHash: r.hash, body: r.body as object, syncRunId: input.syncRunId ?? null })))
+      .onConflictDoNothing();
+    const rawRows = await tx
+      .select({ id: rawRecords.id, sourceId: rawRecords.sourceId, hash: rawRecords.contentHash })
+      .from(rawRecords)
+      .where(and(eq(rawRecords.sourceSystem, sourceSystem), eq(rawRecords.objectType, "time_entry"), inArray(rawRecords.sourceId, raws.map((r) => r.sourceId))));
+    const rawId = new Map(rawRows.map((r) => [`${r.sourceId}|${r.hash}`, r.id]));
+
+    // 2. the canonical schema
+    const valid: { entry: CanonicalTimeEntry; rawRecordId: number }[] = [];
+    for (const [i, item] of items.entries()) {
+      const raw = raws[i]!;
+      const rawRecordId = rawId.get(`${raw.sourceId}|${raw.hash}`)!;
+      const parsed = canonicalTimeEntry.safeParse(item.entry);
+      if (parsed.success) {
+        valid.push({ entry: parsed.data, rawRecordId });
+        continue;
+      }
+      const reason = describeIssues(parsed.error);
+      result.refused.push({ sourceId: raw.sourceId, reason });
+      await raiseException(tx, actorLabel, {
+        code: "PAYLOAD_INVALID",
+        subjectType: "raw_record",
+        subjectKey: SUBJECTS.raw(sourceSystem, "time_entry", raw.sourceId),
+        subjectLabel: `${systemName(sourceSystem)} time entry ${raw.sourceId}`,
+        message: `${systemName(sourceSystem)} time entry ${raw.sourceId} was refused: ${reason}.`,
+        suggestedFix: `Correct the entry in ${systemName(sourceSystem)}; the payload as received is kept in the entry's lineage.`,
+        sourceSystem,
+        details: { reason, rawRecordId },
+        link: { rawRecordId },
+      });
+    }
+
+    // 3. create, version, correct or void (the same entry twice in a page: the later copy wins)
+    const latest = [...new Map(valid.map((v) => [v.entry.sourceId, v])).values()];
+    valid.length = 0;
+    valid.push(...latest);
+    const existing = valid.length
+      ? await tx
+          .select()
+          .from(timeEntries)
+          .where(and(eq(timeEntries.sourceSystem, sourceSystem), inArray(timeEntries.sourceId, valid.map((v) => v.entry.sourceId))))
+          .for("update")
+      : [];
+    const bySourceId = new Map(existing.map((e) => [e.sourceId, e]));
+
+    for (const { entry: e, rawRecordId } of valid) {
+      const hash = materialHash(e);
+      const current = bySourceId.get(e.sourceId);
+      if (!current) {
+        if (e.deleted) {
+          result.unchanged += 1;
+          continue;
+        }
+        let state: EntryState = "submitted";
+        if (e.status !== "submitted") state = transition(state, e.status === "approved" ? "approve" : "reject");
+        const [created] = await tx
+          .insert(timeEntries)
+          .values({
+            sourceSystem,
+            sourceId: e.sourceId,
+            state,
+            contentHash: hash,
+            sourceUserId: e.sourceUserId,
+            sourceProjectId: e.sourceProjectId,
+            sourceTaskId: e.sourceTaskId,
+            workDate: e.workDate,
+            hours: Number(e.hours).toFixed(2),
+            billable: e.billable,
+            notes: e.notes,
+            sourceBillRate: e.sourceBillRate,
+            sourceCurrency: e.sourceCurrency,
+            submittedAt: e.submittedAt ? new Date(e.submittedAt) : null,
+            approvedAt: state === "approved" ? new Date(e.approvedAt ?? Date.now()) : null,
+            approvedBy: state === "approved" ? e.approvedBy : null,
+            rejectedAt: state === "rejected" ? sql`now()` : null,
+            rawRecordId,
+          })
+          .returning({ id: timeEntries.id });
+        result.created += 1;
+        if (state === "approved") result.toValidate.push(created!.id);
+        continue;
+      }
+
+      const changed = current.contentHash !== hash;
+      const label = `${systemName(sourceSystem)} entry ${e.sourceId}`;
+
+      if ((changed || e.deleted) && current.state === "billed") {
+        await raiseException(tx, actorLabel, {
+          code: "CHANGED_AFTER_INVOICE",
+          subjectType: "entry",
+          subjectKey: SUBJECTS.entry(sourceSystem, e.sourceId),
+          subjectLabel: label,
+          message: `${label} was ${e.deleted ? "deleted" : "changed"} in ${systemName(sourceSystem)} after it was invoiced: the invoice still shows the old ${e.deleted ? "entry" : "hours"}.`,
+          suggestedFix: `Decide with the engagement lead: issue a credit note and rebill, or restore the entry in ${systemName(sourceSystem)}.`,
+          sourceSystem,
+          legalEntityId: current.legalEntityId,
+          projectId: current.projectId,
+          employeeId: current.employeeId,
+          details: { deleted: e.deleted, before: { workDate: current.workDate, hours: current.hours }, after: { workDate: e.workDate, hours: e.hours }, rawRecordId },
+          link: { timeEntryId: current.id, workDate: current.workDate, hours: current.hours, value: current.billAmount, currency: current.currency },
+        });
+        result.changedAfterInvoice.push(e.sourceId);
+        continue;
+      }
+      if (current.state === "void") {
+        result.unchanged += 1;
+        continue;
+      }
+
+      if (e.deleted) {
+        await reverseIfPosted(tx, current, ctx.correlationId);
+        await tx.update(timeEntries).set({ state: transition(current.state, "void"), voidedAt: sql`now()`, rawRecordId, updatedAt: sql`now()` }).where(eq(timeEntries.id, current.id));
+        await supersedePending(tx, current.id);
+        result.voided += 1;
+        continue;
+      }
+
+      let state: EntryState = current.state;
+      let version = current.version;
+      if (changed) {
+        if (state === "posted") {
+          await reverseIfPosted(tx, current, ctx.correlationId);
+          state = transition(state, "correct");
+          result.corrected += 1;
+        } else {
+          result.updated += 1;
+        }
+        version += 1;
+        await supersedePending(tx, current.id);
+      }
+      for (const event of statusEvents(state, e.status)) state = transition(state, event);
+
+      if (!changed && state === current.state && (e.notes ?? null) === current.notes) {
+        result.unchanged += 1;
+        continue;
+      }
+      await tx
+        .update(timeEntries)
+        .set({
+          state,
+          version,
+          contentHash: hash,
+          workDate: e.workDate,
+          hours: Number(e.hours).toFixed(2),
+          billable: e.billable,
+          notes: e.notes,
+          sourceUserId: e.sourceUserId,
+          sourceProjectId: e.sourceProjectId,
+          sourceTaskId: e.sourceTaskId,
+          sourceBillRate: e.sourceBillRate,
+          sourceCurrency: e.sourceCurrency,
+          approvedAt: state === "approved" ? new Date(e.approvedAt ?? Date.now()) : current.approvedAt,
+          approvedBy: state === "approved" ? e.approvedBy : current.approvedBy,
+          rejectedAt: state === "rejected" && current.state !== "rejected" ? sql`now()` : current.rejectedAt,
+          rawRecordId,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(timeEntries.id, current.id));
+      if (!changed && state === current.state) result.unchanged += 1;
+      else if (!changed) result.updated += 1;
+      if (state === "approved") result.toValidate.push(current.id);
+    }
+
+    await writeAudit(
+      { ...ctx, db: tx },
+      {
+        action: "entries.ingest",
+        entityType: "time_entries",
+        entityId: input.syncRunId ?? null,
+        after: { sourceSystem, ...result, refused: result.refused.length, toValidate: result.toValidate.length },
+      },
+    );
+    return result;
+  });
+}
+
+/** The events that bring an entry in line with the source's approval state (none past posting). */
+function statusEvents(state: EntryState, status: CanonicalTimeEntry["status"]): EntryEvent[] {
+  if (state === "posted" || state === "billed" || state === "void") return [];
+  if (status === "approved") return state === "approved" ? [] : ["approve"];
+  if (status === "rejected") return state === "rejected" ? [] : ["reject"];
+  if (state === "approved") return ["reopen"];
+  if (state === "rejected") return ["submit"];
+  return [];
+}
+
+/** A posted version is taken back out of the ERP before anything replaces it. */
+async function reverseIfPosted(tx: Tx, current: typeof timeEntries.$inferSelect, correlationId: string) {
+  if (current.state !== "posted" || current.postedVersion === null) return;
+  await tx
+    .insert(erpPostings)
+    .values({
+      timeEntryId: current.id,
+      kind: "reverse",
+      entryVersion: current.postedVersion,
+      idempotencyKey: idempotencyKey({ sourceSystem: current.sourceSystem, sourceId: current.sourceId, version: current.postedVersion, kind: "reverse" }),
+      request: { entry: { sourceSystem: current.sourceSystem, sourceId: current.sourceId, version: current.postedVersion }, erpId: current.erpId },
+      legalEntityId: current.legalEntityId,
+      hours: current.hours,
+      amount: current.billAmount,
+      currency: current.currency,
+      correlationId,
+    })
+    .onConflictDoNothing({ target: erpPostings.idempotencyKey });
+}
+
+/** Postings of an older version that have not left yet will never be sent. */
+async function supersedePending(tx: Tx, timeEntryId: string) {
+  await tx
+    .update(erpPostings)
+    .set({ status: "superseded", updatedAt: sql`now()` })
+    .where(and(eq(erpPostings.timeEntryId, timeEntryId), eq(erpPostings.kind, "create"), eq(erpPostings.status, "pending")));
+}

@@ -1,0 +1,106 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Tx } from "../../db/client";
+import { exceptionEntries, exceptionEvents, exceptions } from "../../db/schema";
+import { EXCEPTION_CODES, type ExceptionCode, type SourceSystem } from "../../domain/enums";
+
+export type RaiseInput = {
+  code: ExceptionCode;
+  subjectType: string;
+  subjectKey: string;
+  subjectLabel: string;
+  message: string;
+  suggestedFix: string;
+  sourceSystem?: SourceSystem | null;
+  legalEntityId?: string | null;
+  projectId?: string | null;
+  employeeId?: string | null;
+  details?: Record<string, unknown>;
+  /** what it blocks: an entry (with its hours and value) or a raw record */
+  link: { timeEntryId?: string; rawRecordId?: number; workDate?: string | null; hours?: string; value?: string | null; currency?: string | null };
+};
+
+/**
+ * Opens an exception outside validation (a refused payload, a change after invoicing, an
+ * ERP rejection): one per (code, subject), reopened if it was resolved, with the entry or
+ * raw record linked and an event saying why. Returns the exception id.
+ */
+export async function raiseException(tx: Tx, actorLabel: string, input: RaiseInput): Promise<string> {
+  const { owner, severity } = EXCEPTION_CODES[input.code];
+  const [prev] = await tx
+    .select({ status: exceptions.status })
+    .from(exceptions)
+    .where(and(eq(exceptions.code, input.code), eq(exceptions.subjectKey, input.subjectKey)))
+    .for("update");
+  const [row] = await tx
+    .insert(exceptions)
+    .values({
+      code: input.code,
+      owner,
+      severity,
+      subjectType: input.subjectType,
+      subjectKey: input.subjectKey,
+      subjectLabel: input.subjectLabel,
+      message: input.message,
+      suggestedFix: input.suggestedFix,
+      sourceSystem: input.sourceSystem ?? null,
+      legalEntityId: input.legalEntityId ?? null,
+      projectId: input.projectId ?? null,
+      employeeId: input.employeeId ?? null,
+      details: input.details ?? {},
+    })
+    .onConflictDoUpdate({
+      target: [exceptions.code, exceptions.subjectKey],
+      set: {
+        status: "open",
+        message: input.message,
+        details: input.details ?? {},
+        resolvedAt: null,
+        resolution: null,
+        resolvedBy: null,
+        resolutionNote: null,
+        lastSeenAt: sql`now()`,
+        occurrences: sql`${exceptions.occurrences} + 1`,
+        version: sql`${exceptions.version} + 1`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning({ id: exceptions.id });
+  const id = row!.id;
+
+  const link = input.link;
+  await tx
+    .insert(exceptionEntries)
+    .values({
+      exceptionId: id,
+      timeEntryId: link.timeEntryId ?? null,
+      rawRecordId: link.rawRecordId ?? null,
+      workDate: link.workDate ?? null,
+      hours: link.hours ?? "0",
+      value: link.value ?? null,
+      currency: link.currency ?? null,
+    })
+    .onConflictDoNothing();
+
+  await tx.execute(sql`
+    update exceptions e set entries_count = x.n, hours_at_stake = x.hours, value_at_stake = x.value,
+      currency = x.currency, oldest_work_date = x.oldest
+    from (select count(*)::int as n, coalesce(sum(hours), 0) as hours,
+                 case when count(distinct currency) = 1 then sum(value) end as value,
+                 case when count(distinct currency) = 1 then min(currency) end as currency, min(work_date) as oldest
+          from exception_entries where exception_id = ${id}) x
+    where e.id = ${id}`);
+
+  await tx.insert(exceptionEvents).values({
+    exceptionId: id,
+    actorLabel,
+    kind: !prev ? "raised" : prev.status === "open" ? "repeated" : "reopened",
+    message: input.message,
+    data: input.details ?? {},
+  });
+  return id;
+}
+
+export async function exceptionById(tx: Tx, id: string) {
+  const [row] = await tx.select().from(exceptions).where(eq(exceptions.id, id));
+  return row ?? null;
+}
