@@ -23,6 +23,7 @@ const ACCESS: Record<string, Access> = {
   "users.setDisabled": ["admin"],
   "audit.list": ["admin"],
   "audit.facets": ["admin"],
+  "exceptions.summary": ["admin", "finance_ops", "pmo"],
 };
 
 type Outcome = "ok" | TRPCError["code"];

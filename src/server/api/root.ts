@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit";
+import { exceptionsRouter } from "./routers/exceptions";
 import { meRouter } from "./routers/me";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
@@ -8,6 +9,7 @@ export const appRouter = router({
   me: meRouter,
   users: usersRouter,
   audit: auditRouter,
+  exceptions: exceptionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,5 @@
 import Big from "big.js";
+import { formatAmount } from "@/lib/money";
 
 // Money and hours are decimal strings end to end; arithmetic goes through big.js, never floats.
 Big.RM = Big.roundHalfUp;
@@ -13,10 +14,7 @@ export const sum = (values: Decimal[]): Big => values.reduce((acc, v) => acc.plu
 /** "USD 6,930.00" */
 export function formatMoney(amount: Decimal | null, currency: string | null): string {
   if (amount === null || currency === null) return "value unknown";
-  const [int, frac] = D(amount).toFixed(2).split(".");
-  const sign = int!.startsWith("-") ? "-" : "";
-  const digits = int!.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${currency} ${sign}${digits}.${frac}`;
+  return formatAmount(amount, currency, { cents: true });
 }
 
 /** "38.5 h" */

@@ -1,13 +1,23 @@
 import type { Metadata } from "next";
 import { AreaGate } from "@/components/shell/area-gate";
-import { NotBuiltYet } from "@/components/shell/not-built-yet";
+import { HydrateClient, prefetch, trpc } from "@/trpc/server";
+import { ExceptionsView } from "./exceptions-view";
 
 export const metadata: Metadata = { title: "Exceptions" };
 
-export default function Page() {
+export default function ExceptionsPage() {
   return (
     <AreaGate area="exceptions">
-      <NotBuiltYet areaKey="exceptions" />
+      <Prefetched />
     </AreaGate>
+  );
+}
+
+function Prefetched() {
+  prefetch(trpc.exceptions.summary.queryOptions());
+  return (
+    <HydrateClient>
+      <ExceptionsView />
+    </HydrateClient>
   );
 }

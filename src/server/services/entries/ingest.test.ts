@@ -31,6 +31,7 @@ function item(over: Record<string, unknown> = {}) {
     notes: "Workshop",
     status: "approved",
     approvedAt: "2026-05-18T09:00:00Z",
+    deleted: false,
     ...over,
   };
   return { payload: { id: Number(entry.sourceId), spent_date: entry.workDate, hours: Number(entry.hours), is_closed: entry.status === "approved" }, entry };
