@@ -18,6 +18,7 @@ test("the sign-in page has no serious accessibility violation", async ({ page })
 for (const [who, path] of [
   ["admin", "/users"],
   ["admin", "/audit"],
+  ["finance_ops", "/exceptions"],
   ["executive", "/kpis"],
 ] as const) {
   test(`the shell at ${path} (${who}) has no serious accessibility violation`, async ({ page }) => {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { createDb } from "../src/server/db/client";
 import { runMigrations } from "../src/server/db/migrate";
 import { seedDemo } from "../src/server/db/seed";
-import { ensureAuthSecret, log, openDatabase, readEnv } from "./lib/boot";
+import { demoOptions, ensureAuthSecret, log, openDatabase, readEnv } from "./lib/boot";
 
 const mode = process.argv[2] ?? "dev";
 if (!["dev", "start", "e2e"].includes(mode)) {
@@ -52,9 +52,8 @@ try {
   log(`migrations: ${applied} applied now, ${total} in all`);
   if (database.embedded || env.SEED_DEMO) {
     const { db, sql } = createDb(database.url, { max: 2 });
-    const { created } = await seedDemo(db);
+    await seedDemo(db, demoOptions(env), log);
     await sql.end({ timeout: 5 });
-    if (created.length) log(`demo users created: ${created.join(", ")}`);
   }
 } catch (err) {
   console.error(err);

@@ -29,6 +29,11 @@ const schema = z
     SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(30),
     SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
     SEED_DEMO: boolish.optional(),
+    /** demo data size and seed (the generator is deterministic for a given seed and day) */
+    DEMO_SEED: z.coerce.number().int().min(1).default(42),
+    DEMO_CONSULTANTS: z.coerce.number().int().min(20).max(20_000).default(200),
+    DEMO_PROJECTS: z.coerce.number().int().min(15).max(20_000).default(150),
+    DEMO_MONTHS: z.coerce.number().int().min(2).max(36).default(6),
     REPORTING_CURRENCY: z
       .string()
       .regex(/^[A-Z]{3}$/, "must be a three-letter ISO currency code, e.g. USD")

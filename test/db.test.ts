@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { inject } from "vitest";
+import { getTableName, is } from "drizzle-orm";
+import { PgTable } from "drizzle-orm/pg-core";
+import * as schema from "@/server/db/schema";
 import { users } from "@/server/db/schema";
 import { createTestDatabase } from "./db";
 import { makeUser } from "./factories";
@@ -14,7 +17,13 @@ describe("test databases", () => {
       expect(a.name).toMatch(/^hb_t_[0-9a-f]{12}$/);
       const tables = await a.sql<{ t: string }[]>`
         select table_name as t from information_schema.tables where table_schema = 'public' order by 1`;
-      expect(tables.map((r) => r.t)).toEqual(["audit_log", "sign_in_throttle", "users"]);
+      // exactly the tables the Drizzle schema declares: migrations and schema agree
+      const declared = Object.values(schema)
+        .filter((v) => is(v, PgTable))
+        .map((t) => getTableName(t as PgTable))
+        .sort();
+      expect(tables.map((r) => r.t)).toEqual(declared);
+      expect(declared).toContain("time_entries");
       expect(await a.db.$count(users)).toBe(0);
 
       await makeUser(a.db, { roles: ["pmo"] });

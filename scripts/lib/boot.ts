@@ -61,3 +61,8 @@ export function readEnv(): Env {
 export function log(line: string) {
   process.stdout.write(`[hourbridge] ${line}\n`);
 }
+
+/** The demo generator's options from the environment. */
+export function demoOptions(env: Env) {
+  return { seed: env.DEMO_SEED, consultants: env.DEMO_CONSULTANTS, projects: env.DEMO_PROJECTS, months: env.DEMO_MONTHS };
+}

@@ -4,6 +4,8 @@ import { users } from "./schema";
 import type { Role } from "../auth/roles";
 import { createUser } from "../services/users/create";
 import { systemActor } from "../services/context";
+import { seedDemoData } from "../demo/load";
+import { validateEntries } from "../services/validation/validate-entries";
 
 /** One demo user per role; their passwords are printed in the README. */
 export const DEMO_USERS: { email: string; name: string; password: string; roles: Role[] }[] = [
@@ -14,7 +16,7 @@ export const DEMO_USERS: { email: string; name: string; password: string; roles:
 ];
 
 /** Creates the demo users that are missing; leaves existing ones as they are. */
-export async function seedDemo(db: Db): Promise<{ created: string[] }> {
+export async function seedDemoUsers(db: Db): Promise<{ created: string[] }> {
   const created: string[] = [];
   const ctx = { db, actor: systemActor("seed"), correlationId: crypto.randomUUID() };
   for (const u of DEMO_USERS) {
@@ -24,4 +26,22 @@ export async function seedDemo(db: Db): Promise<{ created: string[] }> {
     created.push(u.email);
   }
   return { created };
+}
+
+export type DemoSeedOptions = { seed: number; consultants: number; projects: number; months: number; endDate?: string };
+
+/**
+ * The demo as the dev start shows it: users, then (on an empty database) the generated firm
+ * with six months of time, validated so its exceptions are there to triage.
+ */
+export async function seedDemo(db: Db, opts: DemoSeedOptions, log: (line: string) => void = () => {}) {
+  const users = await seedDemoUsers(db);
+  if (users.created.length) log(`demo users created: ${users.created.join(", ")}`);
+  const data = await seedDemoData(db, opts);
+  if (data.skipped) return { users, data, validation: null };
+  log(`demo data loaded in ${(data.ms / 1000).toFixed(1)} s: ${data.counts.timeEntries} time entries, ${data.counts.employees} consultants, ${data.counts.projects} projects`);
+  const started = performance.now();
+  const validation = await validateEntries({ ctx: { db, actor: systemActor("seed"), correlationId: crypto.randomUUID() } });
+  log(`validated ${validation.validated} approved entries in ${((performance.now() - started) / 1000).toFixed(1)} s: ${validation.passed} ready to post, ${validation.failed} blocked by ${validation.exceptionsRaised} exceptions`);
+  return { users, data, validation };
 }

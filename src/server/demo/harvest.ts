@@ -2,11 +2,10 @@
  * Harvest-shaped payloads (API v2 TimeEntry and Expense objects) as the demo generator
  * plants them in raw_records, and the content hash of their material fields.
  *
- * The hash functions are the ones the Harvest normalizer must use too: a payload received
- * again with the same material fields must hash the same, or every re-sync would look like a
- * new version. (They belong with the Harvest connector once it exists; the generator is the
- * first user.)
+ * The hashes are the ones ingest computes, so that the same payload pulled again after the
+ * seed is recognised as unchanged (no new raw record, no new version).
  */
+import { createHash } from "node:crypto";
 import Big from "big.js";
 import { contentHash } from "../domain/idempotency";
 
@@ -88,40 +87,63 @@ export type HarvestExpense = {
   invoice: { id: number; number: string } | null;
 };
 
-/** The fields whose change makes a new version of a time entry. */
-export function harvestTimeEntryMaterial(p: HarvestTimeEntry) {
-  return {
-    spent_date: p.spent_date,
-    hours: new Big(p.hours).toFixed(2),
-    notes: p.notes ?? null,
-    billable: p.billable,
-    user_id: String(p.user.id),
-    project_id: String(p.project.id),
-    task_id: String(p.task.id),
-    is_closed: p.is_closed,
-  };
+/**
+ * Hash of a whole payload, as ingest keys raw_records (sha256 of the JSON with sorted keys):
+ * the same payload received again is stored once.
+ */
+export function rawPayloadHash(body: unknown): string {
+  return createHash("sha256").update(stableJson(body)).digest("hex");
 }
 
-export function harvestTimeEntryHash(p: HarvestTimeEntry): string {
-  return contentHash(harvestTimeEntryMaterial(p));
+function stableJson(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+    .join(",")}}`;
 }
 
-/** The fields whose change makes a new version of an expense. */
-export function harvestExpenseMaterial(p: HarvestExpense) {
-  return {
-    spent_date: p.spent_date,
-    total_cost: new Big(p.total_cost).toFixed(2),
-    notes: p.notes ?? null,
-    billable: p.billable,
-    user_id: String(p.user.id),
-    project_id: String(p.project.id),
-    expense_category_id: String(p.expense_category.id),
-    is_closed: p.is_closed,
-  };
+/**
+ * time_entries.content_hash: the material fields as ingest hashes them (its materialHash in
+ * src/server/services/entries/ingest.ts; a test keeps the two equal). Notes and approval are
+ * not material: changing them does not make a new version.
+ */
+export function timeEntryMaterialHash(e: {
+  workDate: string;
+  hours: string;
+  billable: boolean;
+  sourceUserId: string;
+  sourceProjectId: string;
+  sourceTaskId: string;
+}): string {
+  return contentHash({
+    workDate: e.workDate,
+    hours: new Big(e.hours).toFixed(2),
+    billable: e.billable,
+    user: e.sourceUserId,
+    project: e.sourceProjectId,
+    task: e.sourceTaskId,
+  });
 }
 
-export function harvestExpenseHash(p: HarvestExpense): string {
-  return contentHash(harvestExpenseMaterial(p));
+/** expense_entries.content_hash, on the same principle. */
+export function expenseMaterialHash(e: {
+  spentOn: string;
+  amount: string;
+  billable: boolean;
+  sourceUserId: string;
+  sourceProjectId: string;
+  category: string;
+}): string {
+  return contentHash({
+    spentOn: e.spentOn,
+    amount: new Big(e.amount).toFixed(2),
+    billable: e.billable,
+    user: e.sourceUserId,
+    project: e.sourceProjectId,
+    category: e.category,
+  });
 }
 
 /** Harvest writes timestamps without milliseconds: "2026-05-11T09:14:00Z". */

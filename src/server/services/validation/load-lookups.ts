@@ -13,7 +13,7 @@ import {
   sourceRefs,
   timeEntries,
 } from "../../db/schema";
-import { distinctTuples, tuplesIn } from "../../db/tuples";
+import { distinctTuples, notInValues, tuplesIn } from "../../db/tuples";
 import { addDays, type LookupData } from "@/sync/rules/lookups";
 import { FX_LOOKBACK_DAYS } from "@/sync/rules/lookups";
 import type { EntryForValidation } from "@/sync/rules/types";
@@ -148,7 +148,7 @@ export async function loadLookupData(
         .where(
           and(
             inArray(timeEntries.projectId, cappedIds),
-            notInArray(timeEntries.id, batchIds),
+            notInValues(timeEntries.id, batchIds),
             sql`(${timeEntries.state} in ('posted', 'billed') or (${timeEntries.state} = 'approved' and exists (
               select 1 from erp_postings p where p.time_entry_id = ${timeEntries.id} and p.kind = 'create'
                 and p.entry_version = ${timeEntries.version} and p.status in ('pending', 'sent', 'accepted'))))`,
@@ -172,7 +172,7 @@ export async function loadLookupData(
         inArray(timeEntries.state, ["approved", "posted", "billed"]),
         // as inside the batch, an entry invalid on its own does not count towards its day
         sql`${timeEntries.hours} > 0 and ${timeEntries.hours} <= 24`,
-        notInArray(timeEntries.id, batchIds),
+        notInValues(timeEntries.id, batchIds),
       ),
     )
     .groupBy(timeEntries.sourceSystem, timeEntries.sourceUserId, timeEntries.workDate);
@@ -193,7 +193,7 @@ export async function loadLookupData(
       and(
         tuplesIn([timeEntries.sourceSystem, timeEntries.sourceUserId, timeEntries.workDate, timeEntries.sourceProjectId], workKeys),
         notInArray(timeEntries.state, ["void", "rejected"]),
-        notInArray(timeEntries.id, batchIds),
+        notInValues(timeEntries.id, batchIds),
       ),
     );
   const batchWorkKeys = new Set(batch.map(sameWorkKey));
