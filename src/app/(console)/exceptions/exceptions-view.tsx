@@ -32,7 +32,7 @@ export function ExceptionsView() {
       open: t.open + r.open,
       entries: t.entries + r.entries,
       hours: t.hours.plus(r.hours),
-      value: t.value.plus(r.valueReporting),
+      value: t.value.plus(r.valueReporting ?? 0),
     }),
     { open: 0, entries: 0, hours: new Big(0), value: new Big(0) },
   );
@@ -77,7 +77,9 @@ export function ExceptionsView() {
                   <Td className="text-right tabular-nums">{r.open}</Td>
                   <Td className="text-right tabular-nums">{r.entries.toLocaleString("en-US")}</Td>
                   <Td className="text-right tabular-nums">{formatHoursValue(r.hours)}</Td>
-                  <Td className="text-right tabular-nums">{formatAmount(r.valueReporting, ccy)}</Td>
+                  <Td className="text-right tabular-nums" title={r.valueReporting === null ? "No exchange rate to convert this value" : undefined}>
+                    {r.valueReporting === null ? "not convertible" : formatAmount(r.valueReporting, ccy)}
+                  </Td>
                   <Td className="tabular-nums">{r.oldestWorkDate ?? "—"}</Td>
                 </tr>
               ))}

@@ -21,7 +21,8 @@ export async function exceptionsSummary({ ctx, scope }: { ctx: ServiceCtx; scope
       open: sql<number>`count(*)::int`,
       entries: sql<number>`coalesce(sum(${exceptions.entriesCount}), 0)::int`,
       hours: sql<string>`coalesce(sum(${exceptions.hoursAtStake}), 0)::text`,
-      valueReporting: sql<string>`coalesce(sum(${exceptions.valueReporting}), 0)::text`,
+      /** null when no blocked entry of the code could be converted */
+      valueReporting: sql<string | null>`sum(${exceptions.valueReporting})::text`,
       oldestWorkDate: sql<string | null>`min(${exceptions.oldestWorkDate})::text`,
       firstSeenAt: sql<Date>`min(${exceptions.firstSeenAt})`,
     })
