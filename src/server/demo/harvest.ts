@@ -5,7 +5,6 @@
  * The hashes are the ones ingest computes, so that the same payload pulled again after the
  * seed is recognised as unchanged (no new raw record, no new version).
  */
-import { createHash } from "node:crypto";
 import Big from "big.js";
 import { contentHash } from "../domain/idempotency";
 
@@ -87,45 +86,7 @@ export type HarvestExpense = {
   invoice: { id: number; number: string } | null;
 };
 
-/**
- * Hash of a whole payload, as ingest keys raw_records (sha256 of the JSON with sorted keys):
- * the same payload received again is stored once.
- */
-export function rawPayloadHash(body: unknown): string {
-  return createHash("sha256").update(stableJson(body)).digest("hex");
-}
 
-function stableJson(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
-  return `{${Object.keys(v as object)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-    .join(",")}}`;
-}
-
-/**
- * time_entries.content_hash: the material fields as ingest hashes them (its materialHash in
- * src/server/services/entries/ingest.ts; a test keeps the two equal). Notes and approval are
- * not material: changing them does not make a new version.
- */
-export function timeEntryMaterialHash(e: {
-  workDate: string;
-  hours: string;
-  billable: boolean;
-  sourceUserId: string;
-  sourceProjectId: string;
-  sourceTaskId: string;
-}): string {
-  return contentHash({
-    workDate: e.workDate,
-    hours: new Big(e.hours).toFixed(2),
-    billable: e.billable,
-    user: e.sourceUserId,
-    project: e.sourceProjectId,
-    task: e.sourceTaskId,
-  });
-}
 
 /** expense_entries.content_hash, on the same principle. */
 export function expenseMaterialHash(e: {
@@ -152,3 +113,6 @@ export function harvestTimestamp(iso: string): string {
 }
 
 export const LOCKED_REASON_APPROVED = "Item Approved and Locked for this Time Period";
+
+/** Raw payloads and entry versions are hashed exactly as ingest hashes them. */
+export { payloadHash as rawPayloadHash, timeEntryMaterialHash } from "../domain/idempotency";

@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
+import Big from "big.js";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { withTx, type Tx } from "../../db/client";
 import { erpPostings, rawRecords, timeEntries } from "../../db/schema";
 import type { SourceSystem } from "../../domain/enums";
-import { contentHash, idempotencyKey } from "../../domain/idempotency";
+import { idempotencyKey, payloadHash, timeEntryMaterialHash } from "../../domain/idempotency";
 import { transition, type EntryEvent } from "../../domain/entry-state";
 import type { EntryState } from "../../domain/enums";
 import { SUBJECTS } from "@/sync/rules/types";
@@ -33,34 +33,15 @@ export type IngestResult = {
   toValidate: string[];
 };
 
-/** Stable JSON: keys sorted, so the same payload always hashes the same. */
-function stableJson(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
-  return `{${Object.keys(v as object)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-    .join(",")}}`;
-}
-
 /** The fields whose change makes a new version (and, once posted, a correction). Notes are not among them. */
-export function materialHash(e: CanonicalTimeEntry): string {
-  return contentHash({
-    workDate: e.workDate,
-    hours: Number(e.hours).toFixed(2),
-    billable: e.billable,
-    user: e.sourceUserId,
-    project: e.sourceProjectId,
-    task: e.sourceTaskId,
-  });
-}
+export const materialHash = (e: CanonicalTimeEntry): string => timeEntryMaterialHash(e);
 
 function guessSourceId(item: IngestItem): string {
   const fromEntry = (item.entry as { sourceId?: unknown } | null)?.sourceId;
   if (typeof fromEntry === "string" && fromEntry) return fromEntry;
   const fromPayload = (item.payload as { id?: unknown } | null)?.id;
   if (typeof fromPayload === "string" || typeof fromPayload === "number") return String(fromPayload);
-  return `unidentified-${createHash("sha256").update(stableJson(item.payload)).digest("hex").slice(0, 12)}`;
+  return `unidentified-${payloadHash(item.payload).slice(0, 12)}`;
 }
 
 /**
@@ -86,7 +67,7 @@ export async function ingestTimeEntries({
     // 1. keep every payload, as received
     const raws = items.map((item) => {
       const body = item.payload ?? null;
-      return { sourceId: guessSourceId(item), hash: createHash("sha256").update(stableJson(body)).digest("hex"), body };
+      return { sourceId: guessSourceId(item), hash: payloadHash(body), body };
     });
     await tx
       .insert(rawRecords)
@@ -157,7 +138,7 @@ export async function ingestTimeEntries({
             sourceProjectId: e.sourceProjectId,
             sourceTaskId: e.sourceTaskId,
             workDate: e.workDate,
-            hours: Number(e.hours).toFixed(2),
+            hours: new Big(e.hours).toFixed(2),
             billable: e.billable,
             notes: e.notes,
             sourceBillRate: e.sourceBillRate,
@@ -234,7 +215,7 @@ export async function ingestTimeEntries({
           version,
           contentHash: hash,
           workDate: e.workDate,
-          hours: Number(e.hours).toFixed(2),
+          hours: new Big(e.hours).toFixed(2),
           billable: e.billable,
           notes: e.notes,
           sourceUserId: e.sourceUserId,

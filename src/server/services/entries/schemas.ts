@@ -1,11 +1,12 @@
+import Big from "big.js";
 import { z } from "zod";
 
 const decimal = (what: string, max: number) =>
   z
     .string({ error: `${what} is missing` })
     .regex(/^-?\d+(\.\d+)?$/, `${what} must be a decimal number`)
-    .refine((v) => Number(v) >= 0, `${what} cannot be negative`)
-    .refine((v) => Number(v) <= max, `${what} cannot be more than ${max}`)
+    .refine((v) => !v.startsWith("-"), `${what} cannot be negative`)
+    .refine((v) => !/^-?\d+(\.\d+)?$/.test(v) || new Big(v).lte(max), `${what} cannot be more than ${max}`)
     .refine((v) => !/\.\d{3,}$/.test(v), `${what} has more than 2 decimals`);
 
 /**
