@@ -549,6 +549,7 @@ CREATE INDEX "invoices_project_idx" ON "invoices" USING btree ("project_id");-->
 CREATE UNIQUE INDEX "exception_entries_time_uq" ON "exception_entries" USING btree ("exception_id","time_entry_id") WHERE "exception_entries"."time_entry_id" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "exception_entries_expense_uq" ON "exception_entries" USING btree ("exception_id","expense_entry_id") WHERE "exception_entries"."expense_entry_id" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "exception_entries_raw_uq" ON "exception_entries" USING btree ("exception_id","raw_record_id") WHERE "exception_entries"."raw_record_id" is not null;--> statement-breakpoint
+CREATE INDEX "exception_entries_exception_idx" ON "exception_entries" USING btree ("exception_id");--> statement-breakpoint
 CREATE INDEX "exception_entries_time_idx" ON "exception_entries" USING btree ("time_entry_id");--> statement-breakpoint
 CREATE INDEX "exception_entries_expense_idx" ON "exception_entries" USING btree ("expense_entry_id");--> statement-breakpoint
 CREATE INDEX "exception_entries_raw_idx" ON "exception_entries" USING btree ("raw_record_id");--> statement-breakpoint

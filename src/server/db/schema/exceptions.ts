@@ -101,6 +101,7 @@ export const exceptionEntries = pgTable(
     uniqueIndex("exception_entries_time_uq").on(t.exceptionId, t.timeEntryId).where(sql`${t.timeEntryId} is not null`),
     uniqueIndex("exception_entries_expense_uq").on(t.exceptionId, t.expenseEntryId).where(sql`${t.expenseEntryId} is not null`),
     uniqueIndex("exception_entries_raw_uq").on(t.exceptionId, t.rawRecordId).where(sql`${t.rawRecordId} is not null`),
+    index("exception_entries_exception_idx").on(t.exceptionId),
     index("exception_entries_time_idx").on(t.timeEntryId),
     index("exception_entries_expense_idx").on(t.expenseEntryId),
     index("exception_entries_raw_idx").on(t.rawRecordId),
