@@ -132,7 +132,10 @@ export function AuditView() {
                   <Badge tone={actionTone(row.action)}>{row.action}</Badge>
                 </Td>
                 <Td className="text-xs">
-                  <div>{row.entityType}</div>
+                  <div>
+                    {row.entityType}
+                    {row.entityLabel && <span className="text-slate-600"> · {row.entityLabel}</span>}
+                  </div>
                   {row.entityId && (
                     <button
                       type="button"

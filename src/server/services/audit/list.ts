@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, ilike, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { auditLog } from "../../db/schema";
+import { auditLog, users } from "../../db/schema";
 import { escapeLike } from "../../db/like";
 import type { ServiceCtx } from "../context";
 
@@ -28,8 +28,13 @@ export async function listAudit({ ctx, input }: { ctx: ServiceCtx; input: ListAu
   if (input.to) where.push(lt(auditLog.at, new Date(input.to)));
   if (input.cursor) where.push(lt(auditLog.id, input.cursor));
   const rows = await ctx.db
-    .select()
+    .select({
+      ...getTableColumns(auditLog),
+      /** a readable name for the entity where one is known (a user's e-mail) */
+      entityLabel: users.email,
+    })
     .from(auditLog)
+    .leftJoin(users, and(eq(auditLog.entityType, "user"), eq(auditLog.entityId, sql`${users.id}::text`)))
     .where(and(...where))
     .orderBy(desc(auditLog.id))
     .limit(input.limit + 1);
