@@ -1,4 +1,5 @@
 import net from "node:net";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedHandle } from "../src/server/db/embedded";
@@ -36,11 +37,13 @@ function freePort(): Promise<number> {
  */
 export default async function setup(project: TestProject) {
   const port = await freePort();
+  const dir = path.resolve(`.data/test/postgres-${process.pid}`);
   const lines: string[] = [];
   let pg: EmbeddedHandle;
   try {
     pg = await startEmbeddedPostgres({
-      dir: path.resolve(".data/test/postgres"),
+      // a directory per run, so two runs in one work tree never wipe each other's server
+      dir,
       port,
       database: TEMPLATE_DATABASE,
       fresh: true,
@@ -64,5 +67,6 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await pg.stop();
+    await rm(dir, { recursive: true, force: true });
   };
 }

@@ -102,7 +102,9 @@ export function simulatorServer(opts: {
         await route.handler({ req, res, url, params, body });
       } catch (err) {
         const status = (err as { status?: number }).status ?? 500;
-        if (!res.headersSent) opts.vendorError(res, status, (err as Error).message);
+        // a failure of the simulator itself is logged here, never described to the client
+        const message = status >= 500 ? "Internal server error" : (err as Error).message;
+        if (!res.headersSent) opts.vendorError(res, status, message);
         if (status >= 500) console.error(`[${opts.name}]`, err);
       }
     };
