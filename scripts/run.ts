@@ -79,6 +79,19 @@ function waitFor(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
 }
 
+// the vendor simulators: each its own process, its own schema in the same database, seeded
+// from the same generator as the demo firm so master data agree
+const tsx = path.resolve("node_modules/.bin/tsx");
+const simPorts = e2e ? { harvest: 4201, netsuite: 4202 } : { harvest: 4101, netsuite: 4102 };
+const simEnv = { SIM_DATABASE_URL: database.url, ...(e2e && { HARVEST_SIM_TICK_SECONDS: "0", NETSUITE_SIM_INVOICE_SECONDS: "0" }) };
+for (const [name, port] of Object.entries(simPorts)) {
+  const main = `src/simulators/${name}/main.ts`;
+  const sim = run(tsx, [main], { ...simEnv, [`${name.toUpperCase()}_SIM_PORT`]: String(port) });
+  sim.once("exit", (code) => {
+    if (!stopping) log(`the ${name} simulator stopped (exit code ${code}); the app goes on without it`);
+  });
+}
+
 const next = path.resolve("node_modules/.bin/next");
 if (mode !== "dev" && (e2e || !existsSync(".next/BUILD_ID"))) {
   log("building the web app (next build)");
