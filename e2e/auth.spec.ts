@@ -48,10 +48,15 @@ test("a wrong password and an unknown account get the same clear message", async
   await signIn(page, "nobody@hourbridge.test", "whatever-password");
   await expect(signInError(page)).toHaveText("That e-mail and password do not match an active account.");
 
-  const failed = await e2eDb()<{ why: string }[]>`
-    select after->>'why' as why from audit_log
-    where action = 'auth.sign_in_failed' and at >= ${since} order by id`;
-  expect(failed.map((r) => r.why)).toEqual(["wrong_password", "unknown_account"]);
+  // the message is the same both times, so wait for the second refusal to be recorded
+  await expect
+    .poll(async () => {
+      const failed = await e2eDb()<{ why: string }[]>`
+        select after->>'why' as why from audit_log
+        where action = 'auth.sign_in_failed' and at >= ${since} order by id`;
+      return failed.map((r) => r.why);
+    })
+    .toEqual(["wrong_password", "unknown_account"]);
 });
 
 test("a role that may not open an area is told so, and the API refuses it too", async ({ page }) => {
