@@ -158,7 +158,7 @@ export function AuditView() {
                       {diff.map((d) => (
                         <div key={d.field} className="contents">
                           <dt className="font-medium text-slate-700">{d.field}</dt>
-                          <dd className="text-slate-800">
+                          <dd className="max-w-md text-slate-800 [overflow-wrap:anywhere]">
                             {row.before ? (
                               <>
                                 <span className="text-slate-500 line-through">{d.from}</span> → {d.to}
