@@ -8,6 +8,7 @@
  * `now` and generator give the same changes. `tick` derives the generator from
  * (seed, tick number) and counts the ticks in sim_harvest.meta.
  */
+import { generator } from "../shared/faults";
 import type postgres from "postgres";
 import { LOCKED_REASON_APPROVED } from "../../server/demo/harvest";
 import type { HarvestEntryBody } from "./store";
@@ -15,17 +16,8 @@ import { entryRow } from "./store";
 
 export type TickResult = { tick?: number; now: string; added: number[]; approved: number[]; edited: number[]; deleted: number[] };
 
-/** mulberry32, as the fault injector uses */
-export function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the same seeded generator as the fault injector */
+export const rngFrom = generator;
 
 const harvestTs = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 const pick = <T>(rng: () => number, xs: T[]): T => xs[Math.floor(rng() * xs.length)]!;

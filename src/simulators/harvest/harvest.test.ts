@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { close, freshSqlDatabase, listen } from "../../../test/http";
 import { createEmptyDatabase } from "../../../test/db";
 import { generateDemo } from "../../server/demo/generate";
 import { FaultInjector, faultConfig } from "../shared/faults";
@@ -17,27 +17,8 @@ const ACCOUNT = "100001";
 const TOKEN = "test-token";
 const AUTH = { Authorization: `Bearer ${TOKEN}`, "Harvest-Account-Id": ACCOUNT, "User-Agent": "Hourbridge tests (ops@example.com)" };
 
-type Db = { sql: postgres.Sql; drop: () => Promise<void> };
-async function freshDb(): Promise<Db> {
-  const { url, drop } = await createEmptyDatabase();
-  const sql = postgres(url, { max: 4, onnotice: () => {} });
-  return {
-    sql,
-    drop: async () => {
-      await sql.end({ timeout: 5 });
-      await drop();
-    },
-  };
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-function close(server: Server) {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
-}
+type Db = Awaited<ReturnType<typeof freshSqlDatabase>>;
+const freshDb = (): Promise<Db> => freshSqlDatabase(4);
 
 const spec = loadSpec();
 const schemaOf = (operationId: string, status = "200") => responseSchema(operation(spec, operationId), status);

@@ -1,8 +1,7 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmptyDatabase } from "../../../test/db";
+import { close, freshSqlDatabase, listen } from "../../../test/http";
 import { generateDemo } from "../../server/demo/generate";
 import { FaultInjector, faultConfig } from "../shared/faults";
 import { runBilling } from "./billing";
@@ -16,26 +15,8 @@ const OPTS: SeedOptions = { seed: 7, consultants: 20, projects: 15, months: 2, e
 const TOKEN = "test-token";
 const AUTH = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" };
 
-type Db = { sql: postgres.Sql; drop: () => Promise<void> };
-async function freshDb(): Promise<Db> {
-  const { url, drop } = await createEmptyDatabase();
-  const sql = postgres(url, { max: 20, onnotice: () => {} });
-  return {
-    sql,
-    drop: async () => {
-      await sql.end({ timeout: 5 });
-      await drop();
-    },
-  };
-}
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-function close(server: Server) {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
-}
+type Db = Awaited<ReturnType<typeof freshSqlDatabase>>;
+const freshDb = (): Promise<Db> => freshSqlDatabase(20);
 const code = (body: unknown) => (body as { "o:errorDetails": { "o:errorCode": string }[] })["o:errorDetails"][0]!["o:errorCode"];
 
 let db: Db;

@@ -1,6 +1,6 @@
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { close, listen as listenOn } from "../../../test/http";
 import { faultConfig, FaultInjector, faultsFromEnv, NO_FAULTS, withFaults } from "./faults";
 import { sendJson, simulatorServer } from "./http";
 
@@ -30,17 +30,12 @@ function tiny(injector: FaultInjector, adminToken?: string) {
 }
 
 const servers: Server[] = [];
-async function listen(server: Server): Promise<string> {
+function listen(server: Server): Promise<string> {
   servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenOn(server);
 }
 afterEach(async () => {
-  while (servers.length) {
-    const s = servers.pop()!;
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
+  while (servers.length) await close(servers.pop()!);
 });
 
 const config = (c: Partial<ReturnType<typeof faultConfig.parse>>) => faultConfig.parse(c);

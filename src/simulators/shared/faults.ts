@@ -43,8 +43,8 @@ export type FaultDecision =
   | { kind: "outage"; until: string }
   | { kind: "lose_response"; delayMs: number };
 
-/** mulberry32: small, fast, good enough to spread faults evenly. */
-function generator(seed: number) {
+/** mulberry32: small, fast, good enough to spread faults and simulated activity evenly. */
+export function generator(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
