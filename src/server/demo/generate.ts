@@ -42,6 +42,7 @@
  */
 import Big from "big.js";
 import { EXCEPTION_CODES, type ContractType, type EntryState, type ExceptionCode, type OwnerTeam, type ProjectStatus, type Region } from "../domain/enums";
+import { canonicalPostingRequest } from "../domain/posting";
 import { idempotencyKey } from "../domain/idempotency";
 import { SUBJECTS } from "../../sync/rules/types";
 import {
@@ -1357,22 +1358,17 @@ function timeBundle(g: G, c: Core, invoiceLineNo: Map<string, number>): TimeEntr
       attempts: c.attempts,
       nextAttemptAt: isoTs(sentAt),
       lastError: c.attempts > 1 ? "HTTP 429: concurrency limit exceeded, retried after Retry-After" : null,
-      request: {
-        method: "POST",
-        path: "/services/rest/record/v1/timeBill",
-        headers: { "X-NetSuite-Idempotency-Key": key },
-        body: {
-          employee: { id: emp.erpId },
-          customer: { id: proj.erpId },
-          item: { id: cat!.erpItemId },
-          subsidiary: { id: proj.ent.erpSubsidiaryId },
-          tranDate: isoDay(c.day),
-          hours,
-          rate: c.bill!.rate,
-          isBillable: c.billable,
-          memo: d.notes,
-        },
-      },
+      request: canonicalPostingRequest({
+        sourceSystem: "harvest",
+        sourceId: c.sourceId,
+        version: c.version,
+        workDate: isoDay(c.day),
+        hours,
+        billRate: c.billable ? c.bill!.rate : null,
+        currency: proj.ent.currency,
+        erp: { jobId: proj.erpId, itemId: cat!.erpItemId, employeeId: emp.erpId, subsidiaryId: proj.ent.erpSubsidiaryId },
+        memo: d.notes,
+      }),
       response: { status: 204, location: `/services/rest/record/v1/timeBill/${erpId}`, id: erpId },
       erpId,
       legalEntityId: proj.ent.id,

@@ -2,6 +2,7 @@
  * What the sync engine asks of the systems around it, without any vendor's field names
  * (those stay inside each connector, CONVENTIONS habit 9).
  */
+import type { CanonicalPostingRequest } from "@/server/domain/posting";
 import type { CanonicalTimeEntry } from "@/server/services/entries/schemas";
 
 /** One page of a source's time entries: what was received, and its canonical reading. */
@@ -30,18 +31,10 @@ export interface SourceConnector {
   setProjectActive(externalProjectId: string, active: boolean, signal?: AbortSignal): Promise<void>;
 }
 
-/** A canonical posting, as the outbox holds it (erp_postings.request) plus its key. */
-export type PostingRequest = {
+/** A canonical posting as the outbox holds it (erp_postings.request), with its key and kind. */
+export type PostingRequest = CanonicalPostingRequest & {
   idempotencyKey: string;
   kind: "create" | "reverse";
-  entry: { sourceSystem: string; sourceId: string; version: number };
-  workDate: string;
-  hours: string;
-  billable: boolean;
-  rate: string | null;
-  currency: string;
-  erp: { jobId: string; itemId: string; employeeId: string; subsidiaryId: string };
-  memo?: string | null;
   /** for a reversal: the ERP record to take back */
   erpId?: string | null;
 };

@@ -3,8 +3,9 @@ import type { Tx } from "../../db/client";
 import { erpPostings, exceptionEntries, exceptionEvents, exceptions, timeEntries } from "../../db/schema";
 import { tuplesIn } from "../../db/tuples";
 import { idempotencyKey } from "../../domain/idempotency";
+import { canonicalPostingRequest } from "../../domain/posting";
 import type { ExceptionCode } from "../../domain/enums";
-import type { EntryForValidation, EntryVerdict, Enrichment, RuleFailure } from "@/sync/rules/types";
+import type { EntryForValidation, EntryVerdict, RuleFailure } from "@/sync/rules/types";
 import { whatChanged } from "./what-changed";
 
 /** The codes validation raises and may resolve by itself; others (ERP, payload) have their own life cycle. */
@@ -76,7 +77,7 @@ export async function applyVerdicts(ctx: Ctx, entries: EntryForValidation[], ver
             kind: "create" as const,
             entryVersion: e.version,
             idempotencyKey: idempotencyKey({ sourceSystem: e.sourceSystem, sourceId: e.sourceId, version: e.version, kind: "create" }),
-            request: postingRequest(e, v.enrichment),
+            request: canonicalPostingRequest({ ...e, billRate: v.enrichment.billRate, currency: v.enrichment.currency, erp: v.enrichment.erp }),
             legalEntityId: v.enrichment.legalEntityId,
             hours: e.hours,
             amount: v.enrichment.billAmount,
@@ -303,19 +304,6 @@ export async function applyVerdicts(ctx: Ctx, entries: EntryForValidation[], ver
     exceptionsRaised,
     exceptionsReopened: reopen.length,
     exceptionsAutoResolved,
-  };
-}
-
-/** The canonical posting, vendor-neutral: the ERP connector turns it into the ERP's record. */
-function postingRequest(e: EntryForValidation, x: Enrichment) {
-  return {
-    entry: { sourceSystem: e.sourceSystem, sourceId: e.sourceId, version: e.version },
-    workDate: e.workDate,
-    hours: e.hours,
-    billable: x.billRate !== null,
-    rate: x.billRate,
-    currency: x.currency,
-    erp: x.erp,
   };
 }
 
