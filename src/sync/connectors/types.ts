@@ -19,6 +19,8 @@ export type SourcePullOptions = {
   from?: string;
   to?: string;
   perPage?: number;
+  /** resume a walk that stopped: the first page to fetch (default 1) */
+  startPage?: number;
   signal?: AbortSignal;
 };
 
