@@ -10,7 +10,9 @@ import path from "node:path";
 import { createDb } from "../src/server/db/client";
 import { runMigrations } from "../src/server/db/migrate";
 import { seedDemo } from "../src/server/db/seed";
-import { demoOptions, ensureAuthSecret, log, openDatabase, readEnv } from "./lib/boot";
+import { parseKey } from "../src/server/crypto/secrets";
+import { ensureSimulatorConnectors } from "../src/server/services/connectors/ensure-simulators";
+import { demoOptions, ensureAuthSecret, ensureConnectorKey, log, openDatabase, readEnv } from "./lib/boot";
 
 const mode = process.argv[2] ?? "dev";
 if (!["dev", "start", "e2e"].includes(mode)) {
@@ -31,6 +33,10 @@ if (e2e) {
   // the end-to-end specs read the database they check from here
   await writeFile(path.resolve(".data/e2e/database-url"), database.url + "\n");
 }
+
+const connectorKey = await ensureConnectorKey(env, e2e ? path.resolve(".data/e2e/connector-key") : undefined);
+const simPorts = e2e ? { harvest: 4201, netsuite: 4202 } : { harvest: 4101, netsuite: 4102 };
+const SIM_TOKENS = { harvest: "harvest-sim-token", netsuite: "netsuite-sim-token" };
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -53,6 +59,12 @@ try {
   if (database.embedded || env.SEED_DEMO) {
     const { db, sql } = createDb(database.url, { max: 2 });
     await seedDemo(db, demoOptions(env), log);
+    const created = await ensureSimulatorConnectors(db, {
+      key: parseKey(connectorKey),
+      harvest: { baseUrl: `http://127.0.0.1:${simPorts.harvest}/v2`, accountId: "100001", token: SIM_TOKENS.harvest },
+      netsuite: { baseUrl: `http://127.0.0.1:${simPorts.netsuite}/services/rest`, accountId: "TSTDRV100001", token: SIM_TOKENS.netsuite },
+    });
+    if (created.length) log(`connectors to the simulators created: ${created.join(", ")}`);
     await sql.end({ timeout: 5 });
   }
 } catch (err) {
@@ -67,6 +79,7 @@ const childEnv: NodeJS.ProcessEnv = {
   AUTH_TRUST_HOST: "true",
   PORT: String(port),
   NEXT_TELEMETRY_DISABLED: "1",
+  CONNECTOR_SECRETS_KEY: connectorKey,
 };
 
 function run(cmd: string, args: string[], extra: Record<string, string> = {}): ChildProcess {
@@ -82,7 +95,6 @@ function waitFor(child: ChildProcess): Promise<number> {
 // the vendor simulators: each its own process, its own schema in the same database, seeded
 // from the same generator as the demo firm so master data agree
 const tsx = path.resolve("node_modules/.bin/tsx");
-const simPorts = e2e ? { harvest: 4201, netsuite: 4202 } : { harvest: 4101, netsuite: 4102 };
 const simEnv = { SIM_DATABASE_URL: database.url, ...(e2e && { HARVEST_SIM_TICK_SECONDS: "0", NETSUITE_SIM_INVOICE_SECONDS: "0" }) };
 for (const [name, port] of Object.entries(simPorts)) {
   const main = `src/simulators/${name}/main.ts`;
@@ -91,6 +103,12 @@ for (const [name, port] of Object.entries(simPorts)) {
     if (!stopping) log(`the ${name} simulator stopped (exit code ${code}); the app goes on without it`);
   });
 }
+
+// the worker: sync jobs from the PostgreSQL-backed queue (pull on each connector's schedule, post the outbox)
+const worker = run(tsx, ["src/sync/worker.ts"]);
+worker.once("exit", (code) => {
+  if (!stopping) log(`the worker stopped (exit code ${code}); the app goes on without it`);
+});
 
 const next = path.resolve("node_modules/.bin/next");
 if (mode !== "dev" && (e2e || !existsSync(".next/BUILD_ID"))) {

@@ -66,3 +66,17 @@ export function log(line: string) {
 export function demoOptions(env: Env) {
   return { seed: env.DEMO_SEED, consultants: env.DEMO_CONSULTANTS, projects: env.DEMO_PROJECTS, months: env.DEMO_MONTHS };
 }
+
+/** CONNECTOR_SECRETS_KEY from the environment, or one generated once and kept under .data/ (embedded mode). */
+export async function ensureConnectorKey(env: Env, file = path.resolve(".data/connector-key")): Promise<string> {
+  const given = process.env.CONNECTOR_SECRETS_KEY;
+  if (given) return given;
+  if (env.NODE_ENV === "production" && env.DATABASE_URL) {
+    throw new Error("CONNECTOR_SECRETS_KEY must be set when running against an external database in production (openssl rand -base64 32).");
+  }
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  await mkdir(path.dirname(file), { recursive: true });
+  const key = randomBytes(32).toString("base64");
+  await writeFile(file, key + "\n", { mode: 0o600 });
+  return key;
+}

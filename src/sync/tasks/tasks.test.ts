@@ -1,0 +1,93 @@
+/**
+ * The worker's jobs through graphile-worker itself (runOnce on the test database), against
+ * both simulators over real HTTP.
+ */
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import { eq } from "drizzle-orm";
+import { quickAddJob, runOnce } from "graphile-worker";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectors, erpPostings, syncRuns } from "@/server/db/schema";
+import { seedDemoData } from "@/server/demo/load";
+import { ensureSimulatorConnectors } from "@/server/services/connectors/ensure-simulators";
+import { validateEntries } from "@/server/services/validation/validate-entries";
+import { tick } from "@/simulators/harvest/clock";
+import { createHarvestSimulator } from "@/simulators/harvest/server";
+import { seedIfEmpty as seedHarvest } from "@/simulators/harvest/store";
+import { ensureSchema } from "@/simulators/netsuite/schema";
+import { seedIfEmpty as seedNetSuite } from "@/simulators/netsuite/seed";
+import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
+import { createTestDatabase, type TestDatabase } from "../../../test/db";
+import { systemCtx } from "../../../test/factories";
+import { close, freshSqlDatabase, listen } from "../../../test/http";
+import { taskList } from "./index";
+
+const OPTS = { seed: 13, consultants: 20, projects: 15, months: 2, endDate: "2026-11-18" };
+const key = randomBytes(32);
+
+let app: TestDatabase;
+let sims: Awaited<ReturnType<typeof freshSqlDatabase>>;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  app = await createTestDatabase();
+  await seedDemoData(app.db, OPTS);
+  await validateEntries({ ctx: systemCtx(app.db, "validation") });
+  sims = await freshSqlDatabase(20);
+  await seedHarvest(sims.sql, OPTS);
+  await ensureSchema(sims.sql);
+  await seedNetSuite(sims.sql, OPTS);
+  const harvest = createHarvestSimulator({ sql: sims.sql, accountId: "100001", token: "ht", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed });
+  const netsuite = createNetSuiteSimulator({ sql: sims.sql, accountId: "TSTDRV100001", token: "nt", concurrencyLimit: 5 });
+  servers.push(harvest, netsuite);
+  await ensureSimulatorConnectors(app.db, {
+    key,
+    harvest: { baseUrl: `${await listen(harvest)}/v2`, accountId: "100001", token: "ht" },
+    netsuite: { baseUrl: `${await listen(netsuite)}/services/rest`, accountId: "TSTDRV100001", token: "nt" },
+  });
+}, 120_000);
+afterAll(async () => {
+  for (const s of servers) await close(s);
+  await sims?.drop();
+  await app?.drop();
+});
+
+const work = () => runOnce({ connectionString: app.url, taskList: taskList({ db: app.db, secretsKey: key }), noHandleSignals: true });
+
+describe("the worker's jobs", () => {
+  it("send-postings drains the outbox into the ERP, each posting once", async () => {
+    const pending = await app.db.select({ k: erpPostings.idempotencyKey }).from(erpPostings).where(eq(erpPostings.status, "pending"));
+    expect(pending.length).toBeGreaterThan(50);
+    await quickAddJob({ connectionString: app.url }, "send-postings", {});
+    await work();
+    expect(await app.db.$count(erpPostings, eq(erpPostings.status, "pending"))).toBe(0);
+    const [{ n }] = (await sims.sql`select count(*)::int as n from sim_netsuite.timebill where idempotencykey = any(${pending.map((p) => p.k)})`) as unknown as [{ n: number }];
+    expect(n).toBe(pending.length);
+  });
+
+  it("pull-time reads what the source changed, and the newly approved time reaches the ERP in the same run of jobs", async () => {
+    const [harvestRow] = await app.db.select().from(connectors).where(eq(connectors.key, "harvest"));
+    await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: harvestRow!.id }); // first, full walk
+    await work();
+    const changes = await tick(sims.sql, { seed: OPTS.seed, now: new Date(Date.now() + 60_000) });
+    await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: harvestRow!.id });
+    await work();
+    const runs = await app.db.select().from(syncRuns).where(eq(syncRuns.connectorId, harvestRow!.id)).orderBy(syncRuns.startedAt);
+    expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    expect(runs[1]!.created).toBe(changes.added.length);
+    expect(await app.db.$count(erpPostings, eq(erpPostings.status, "pending"))).toBe(0);
+  });
+
+  it("a paused connector runs nothing, and a malformed job payload fails without side effects", async () => {
+    const [harvestRow] = await app.db.select().from(connectors).where(eq(connectors.key, "harvest"));
+    await app.db.update(connectors).set({ paused: true }).where(eq(connectors.id, harvestRow!.id));
+    const before = await app.db.$count(syncRuns);
+    await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: harvestRow!.id });
+    await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: "not-a-uuid" }, { maxAttempts: 1 });
+    await work();
+    expect(await app.db.$count(syncRuns)).toBe(before);
+    const failed = await app.sql`select last_error from graphile_worker.jobs where task_identifier = 'pull-time' and last_error is not null`;
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]!.last_error)).toContain("connectorId");
+  });
+});
