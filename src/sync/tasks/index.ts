@@ -5,6 +5,7 @@ import type { Db } from "@/server/db/client";
 import { connectors } from "@/server/db/schema";
 import { activeConnectors, erpConnectorFor, sourceConnectorFor } from "@/server/services/connectors/build";
 import { systemActor, type ServiceCtx } from "@/server/services/context";
+import { DEFAULT_BREAKER_POLICY } from "@/server/services/posting/breaker";
 import { sendDuePostings } from "@/server/services/posting/send-due";
 import { pullTimeEntries } from "@/server/services/sync/pull-time";
 import { validateEntries } from "@/server/services/validation/validate-entries";
@@ -67,7 +68,8 @@ export function taskList(deps: TaskDeps): TaskList {
       if (!erp) return;
       const connector = erpConnectorFor(erp, deps.secretsKey);
       for (let round = 0; round < 50; round++) {
-        const s = await sendDuePostings({ ctx: ctxFor(deps, helpers), connector });
+        const s = await sendDuePostings({ ctx: ctxFor(deps, helpers), connector, breaker: { connectorId: erp.id, policy: DEFAULT_BREAKER_POLICY } });
+        if (s.circuit !== "closed" && s.claimed === 0) helpers.logger.warn(`the ERP circuit is ${s.circuit}: nothing sent this time`);
         if (s.claimed > 0) helpers.logger.info(`sent ${s.claimed}: ${s.accepted} accepted, ${s.rejected} rejected, ${s.retrying} to retry, ${s.dead} dead`);
         if (s.claimed === 0) break;
       }

@@ -138,3 +138,20 @@ export const sourceRefs = pgTable(
   },
   (t) => [uniqueIndex("source_refs_key_uq").on(t.sourceSystem, t.kind, t.externalId)],
 );
+
+/**
+ * One circuit breaker per ERP connector, shared by every worker through the database: after
+ * repeated transient failures it opens and nothing is sent until the probe time; then one
+ * posting probes the ERP, and its answer closes the circuit or opens it again for longer.
+ */
+export const circuitBreakers = pgTable("circuit_breakers", {
+  connectorId: uuid("connector_id").primaryKey().references(() => connectors.id),
+  state: text("state").$type<"closed" | "open" | "half_open">().notNull().default("closed"),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  /** how many times in a row it opened without a success: the cool-down doubles with it */
+  openings: integer("openings").notNull().default(0),
+  openedAt: timestamp("opened_at", { withTimezone: true }),
+  probeAt: timestamp("probe_at", { withTimezone: true }),
+  lastError: text("last_error"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

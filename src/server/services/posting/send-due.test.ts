@@ -4,9 +4,9 @@
  * items and employees agree), with and without faults on the wire.
  */
 import type { Server } from "node:http";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { erpPostings, exceptions, timeEntries } from "@/server/db/schema";
+import { circuitBreakers, connectors, erpPostings, exceptions, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
 import type { CanonicalPostingRequest } from "@/server/domain/posting";
 import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
@@ -132,6 +132,47 @@ describe("sending the outbox to the ERP", () => {
     const [x] = await app.db.select().from(exceptions).where(eq(exceptions.subjectKey, `entry:harvest:${entry.sourceId}`));
     expect(x).toMatchObject({ code: "POSTING_DEAD", owner: "integration", status: "open" });
     expect(await erp.sql`select 1 from sim_netsuite.timebill where idempotencykey = ${key}`).toHaveLength(0);
+  });
+});
+
+describe("the circuit breaker in front of the ERP", () => {
+  it("opens after repeated failures, sends nothing while open, then probes once and closes when the ERP is back", async () => {
+    const [row] = await app.db
+      .insert(connectors)
+      .values({ key: "netsuite-breaker-test", role: "erp", system: "netsuite", name: "NetSuite", baseUrl: `${base}/services/rest` })
+      .returning({ id: connectors.id });
+    const breaker = { connectorId: row!.id, policy: { failureThreshold: 3, cooldownMs: 300, maxCooldownMs: 1_000 } };
+    for (const q of queued.slice(2, 8)) {
+      const { entry, request } = await bumpVersion(q);
+      await queue(entry, request, `hb-create-test-breaker-${entry.id}`);
+    }
+    const send = () => sendDuePostings({ ctx: systemCtx(app.db, "posting"), connector: connector(), policy: { ...FAST, batchSize: 1, concurrency: 1 }, breaker });
+    const requests = () => Object.values(injector.counts).reduce((a, b) => a + b, 0);
+
+    injector.set(faultConfig.parse({ outage: { from: new Date(Date.now() - 1000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } }));
+    for (let i = 0; i < 3; i++) expect((await send()).retrying).toBe(1);
+    const [open] = await app.db.select().from(circuitBreakers).where(eq(circuitBreakers.connectorId, row!.id));
+    expect(open).toMatchObject({ state: "open", consecutiveFailures: 3, openings: 1 });
+    expect(open!.lastError).toContain("503");
+
+    const before = requests();
+    const whileOpen = await send();
+    expect(whileOpen).toMatchObject({ circuit: "open", claimed: 0 });
+    expect(requests()).toBe(before); // the ERP was left alone
+
+    injector.set(NO_FAULTS);
+    await new Promise((r) => setTimeout(r, 350));
+    const probe = await send();
+    // one posting probes; any answer from the ERP (here an acceptance or a refusal) closes the circuit
+    expect(probe).toMatchObject({ circuit: "half_open", claimed: 1, retrying: 0 });
+    expect(probe.accepted + probe.rejected).toBe(1);
+    const [closed] = await app.db.select().from(circuitBreakers).where(eq(circuitBreakers.connectorId, row!.id));
+    expect(closed).toMatchObject({ state: "closed", consecutiveFailures: 0, openings: 0 });
+
+    const rest = await drain();
+    expect(rest.dead).toBe(0);
+    const counts = await erpCountByKey();
+    for (const [k, n] of counts) if (k.startsWith("hb-create-test-breaker-")) expect(n).toBe(1);
   });
 });
 

@@ -8,6 +8,7 @@ import { systemName } from "@/sync/rules/rules";
 import type { ServiceCtx } from "../context";
 import { raiseException } from "../exceptions/raise";
 import { nextDelayMs, type BackoffPolicy } from "./backoff";
+import { breakerGate, breakerRecord, type BreakerPolicy } from "./breaker";
 
 export type PostingPolicy = BackoffPolicy & {
   /** attempts before a posting is dead-lettered */
@@ -29,7 +30,16 @@ export const DEFAULT_POSTING_POLICY: PostingPolicy = {
   concurrency: 5,
 };
 
-export type SendSummary = { claimed: number; accepted: number; rejected: number; retrying: number; dead: number; foundAlready: number };
+export type SendSummary = {
+  claimed: number;
+  accepted: number;
+  rejected: number;
+  retrying: number;
+  dead: number;
+  foundAlready: number;
+  /** the ERP connector's circuit when sending started */
+  circuit: "closed" | "open" | "half_open";
+};
 
 type Claimed = typeof erpPostings.$inferSelect;
 
@@ -47,14 +57,24 @@ export async function sendDuePostings({
   connector,
   policy = DEFAULT_POSTING_POLICY,
   random = Math.random,
+  breaker,
 }: {
   ctx: ServiceCtx & { db: Db };
   connector: ErpConnector;
   policy?: PostingPolicy;
   random?: () => number;
+  /** the connector's shared circuit breaker: an ERP that keeps failing is left alone, then probed */
+  breaker?: { connectorId: string; policy: BreakerPolicy };
 }): Promise<SendSummary> {
-  const summary: SendSummary = { claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0 };
-  const claimed = await claim(ctx.db, policy);
+  const summary: SendSummary = { claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, circuit: "closed" };
+  let batchSize = policy.batchSize;
+  if (breaker) {
+    const gate = await breakerGate(ctx.db, breaker.connectorId, breaker.policy);
+    summary.circuit = gate.state;
+    if (gate.allow === "none") return summary;
+    if (gate.allow === "probe") batchSize = 1;
+  }
+  const claimed = await claim(ctx.db, { ...policy, batchSize });
   summary.claimed = claimed.length;
 
   let next = 0;
@@ -63,6 +83,11 @@ export async function sendDuePostings({
       const posting = claimed[next++]!;
       const outcome = await send(connector, posting);
       const result = await record(ctx, posting, outcome, policy, random);
+      if (breaker) {
+        // an ERP that answers (even with a refusal or a rate limit) is up; silence and 5xx are not
+        const down = outcome.kind === "transient" && (outcome.status === null || outcome.status >= 500);
+        await breakerRecord(ctx.db, breaker.connectorId, down ? { ok: false, error: outcome.reason } : { ok: true }, breaker.policy);
+      }
       summary[result] += 1;
       if (outcome.kind === "accepted" && (outcome as { found?: boolean }).found) summary.foundAlready += 1;
     }
