@@ -8,6 +8,7 @@ import { systemActor, type ServiceCtx } from "@/server/services/context";
 import { DEFAULT_BREAKER_POLICY } from "@/server/services/posting/breaker";
 import { sendDuePostings } from "@/server/services/posting/send-due";
 import { pullTimeEntries } from "@/server/services/sync/pull-time";
+import { reverseSyncProjects } from "@/server/services/sync/reverse-sync";
 import { validateEntries } from "@/server/services/validation/validate-entries";
 import { cronMatches, parseCron } from "../cron";
 
@@ -61,6 +62,17 @@ export function taskList(deps: TaskDeps): TaskList {
       if (s.postingsCreated > 0) await helpers.addJob("send-postings", {}, { jobKey: "send-postings" });
     },
 
+    /** deactivates in each source the projects the ERP has put on hold or closed (and back) */
+    "reverse-sync": async (raw, helpers) => {
+      emptyPayload.parse(raw);
+      for (const c of await activeConnectors(deps.db, "source")) {
+        const s = await reverseSyncProjects({ ctx: ctxFor(deps, helpers), connector: sourceConnectorFor(c, deps.secretsKey) });
+        if (s.deactivated.length || s.reactivated.length || s.failed.length) {
+          helpers.logger.info(`reverse sync ${c.key}: ${s.deactivated.length} deactivated, ${s.reactivated.length} reactivated, ${s.failed.length} failed`);
+        }
+      }
+    },
+
     /** drains what is due to the ERP (bounded, so one job never runs forever) */
     "send-postings": async (raw, helpers) => {
       emptyPayload.parse(raw);
@@ -78,4 +90,8 @@ export function taskList(deps: TaskDeps): TaskList {
 }
 
 /** Scheduled jobs (graphile-worker crontab, UTC). */
-export const CRONTAB = ["* * * * * schedule-pulls ?jobKey=schedule-pulls", "* * * * * send-postings ?jobKey=send-postings"].join("\n");
+export const CRONTAB = [
+  "* * * * * schedule-pulls ?jobKey=schedule-pulls",
+  "* * * * * send-postings ?jobKey=send-postings",
+  "*/15 * * * * reverse-sync ?jobKey=reverse-sync",
+].join("\n");
