@@ -172,17 +172,10 @@ async function record(
       if (entry) {
         await raiseException(tx, actorLabel, {
           code: "ERP_REJECTED",
-          subjectType: "entry",
-          subjectKey: SUBJECTS.entry(entry.sourceSystem, entry.sourceId),
-          subjectLabel: label,
+          ...aboutEntry(entry, label),
           message: `The ERP refused ${label}: ${outcome.message} (${outcome.code}).`,
           suggestedFix: "Correct what the ERP names (in the ERP or the source), then retry the entry from the exception queue.",
-          sourceSystem: entry.sourceSystem,
-          legalEntityId: entry.legalEntityId,
-          projectId: entry.projectId,
-          employeeId: entry.employeeId,
           details: { code: outcome.code, postingId: posting.id, idempotencyKey: posting.idempotencyKey },
-          link: { timeEntryId: entry.id, workDate: entry.workDate, hours: entry.hours, value: entry.billAmount, currency: entry.currency },
         });
       }
       return "rejected";
@@ -196,17 +189,10 @@ async function record(
       if (entry) {
         await raiseException(tx, actorLabel, {
           code: "POSTING_DEAD",
-          subjectType: "entry",
-          subjectKey: SUBJECTS.entry(entry.sourceSystem, entry.sourceId),
-          subjectLabel: label,
+          ...aboutEntry(entry, label),
           message: `${label} could not be posted after ${posting.attempts} attempts: ${outcome.reason}.`,
           suggestedFix: "Check the ERP connection on the Sync page, then replay the dead-lettered posting.",
-          sourceSystem: entry.sourceSystem,
-          legalEntityId: entry.legalEntityId,
-          projectId: entry.projectId,
-          employeeId: entry.employeeId,
           details: { postingId: posting.id, attempts: posting.attempts, lastError: outcome.reason },
-          link: { timeEntryId: entry.id, workDate: entry.workDate, hours: entry.hours, value: entry.billAmount, currency: entry.currency },
         });
       }
       return "dead";
@@ -220,4 +206,18 @@ async function record(
       .where(eq(erpPostings.id, posting.id));
     return "retrying";
   });
+}
+
+/** What an exception about one entry says of it: subject, scope and what it blocks. */
+function aboutEntry(entry: typeof timeEntries.$inferSelect, label: string) {
+  return {
+    subjectType: "entry",
+    subjectKey: SUBJECTS.entry(entry.sourceSystem, entry.sourceId),
+    subjectLabel: label,
+    sourceSystem: entry.sourceSystem,
+    legalEntityId: entry.legalEntityId,
+    projectId: entry.projectId,
+    employeeId: entry.employeeId,
+    link: { timeEntryId: entry.id, workDate: entry.workDate, hours: entry.hours, value: entry.billAmount, currency: entry.currency },
+  };
 }
