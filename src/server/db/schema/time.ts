@@ -19,6 +19,44 @@ import { employees, laborCategories, legalEntities, projects } from "./org";
 import { rawRecords } from "./sync";
 import { invoices } from "./erp";
 
+/*
+ * Time and expense entries share their identity, life cycle and ERP columns. Each helper
+ * returns fresh column builders, as every table needs its own.
+ */
+const sourcedEntry = () => ({
+  id: uuid("id").primaryKey().defaultRandom(),
+  sourceSystem: sourceSystemEnum("source_system").notNull(),
+  sourceId: text("source_id").notNull(),
+  version: integer("version").notNull().default(1),
+  state: entryStateEnum("state").notNull(),
+  /** hash of the material fields; a new hash is a new version */
+  contentHash: text("content_hash").notNull(),
+  sourceUserId: text("source_user_id").notNull(),
+  sourceProjectId: text("source_project_id").notNull(),
+});
+
+const lifeCycle = () => ({
+  submittedAt: timestamp("submitted_at", { withTimezone: true }),
+  approvedAt: timestamp("approved_at", { withTimezone: true }),
+  rejectedAt: timestamp("rejected_at", { withTimezone: true }),
+  postedAt: timestamp("posted_at", { withTimezone: true }),
+  billedAt: timestamp("billed_at", { withTimezone: true }),
+  voidedAt: timestamp("voided_at", { withTimezone: true }),
+});
+
+/** what the ERP holds of the entry, and the payload it came from */
+const inTheErp = () => ({
+  erpId: text("erp_id"),
+  postedVersion: integer("posted_version"),
+  invoiceId: uuid("invoice_id").references(() => invoices.id),
+  rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
+});
+
+const rowTimestamps = () => ({
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 /**
  * One row per source time entry. Source fields say what the source says (external ids);
  * enrichment fields say what Hourbridge resolved them to when the entry last passed
@@ -27,15 +65,7 @@ import { invoices } from "./erp";
 export const timeEntries = pgTable(
   "time_entries",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
-    sourceSystem: sourceSystemEnum("source_system").notNull(),
-    sourceId: text("source_id").notNull(),
-    version: integer("version").notNull().default(1),
-    state: entryStateEnum("state").notNull(),
-    /** hash of the material fields; a new hash is a new version */
-    contentHash: text("content_hash").notNull(),
-    sourceUserId: text("source_user_id").notNull(),
-    sourceProjectId: text("source_project_id").notNull(),
+    ...sourcedEntry(),
     sourceTaskId: text("source_task_id").notNull(),
     workDate: date("work_date").notNull(),
     hours: numeric("hours", { precision: 8, scale: 2 }).notNull(),
@@ -44,13 +74,8 @@ export const timeEntries = pgTable(
     /** the source's own bill rate and currency: the value at stake while the entry cannot be priced */
     sourceBillRate: numeric("source_bill_rate", { precision: 12, scale: 2 }),
     sourceCurrency: char("source_currency", { length: 3 }),
-    submittedAt: timestamp("submitted_at", { withTimezone: true }),
-    approvedAt: timestamp("approved_at", { withTimezone: true }),
+    ...lifeCycle(),
     approvedBy: text("approved_by"),
-    rejectedAt: timestamp("rejected_at", { withTimezone: true }),
-    postedAt: timestamp("posted_at", { withTimezone: true }),
-    billedAt: timestamp("billed_at", { withTimezone: true }),
-    voidedAt: timestamp("voided_at", { withTimezone: true }),
     // enrichment, set when the entry passes validation
     employeeId: uuid("employee_id").references(() => employees.id),
     projectId: uuid("project_id").references(() => projects.id),
@@ -62,12 +87,8 @@ export const timeEntries = pgTable(
     billAmount: numeric("bill_amount", { precision: 14, scale: 2 }),
     costAmount: numeric("cost_amount", { precision: 14, scale: 2 }),
     // what the ERP holds
-    erpId: text("erp_id"),
-    postedVersion: integer("posted_version"),
-    invoiceId: uuid("invoice_id").references(() => invoices.id),
-    rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    ...inTheErp(),
+    ...rowTimestamps(),
   },
   (t) => [
     uniqueIndex("time_entries_source_uq").on(t.sourceSystem, t.sourceId),
@@ -89,36 +110,20 @@ export const timeEntries = pgTable(
 export const expenseEntries = pgTable(
   "expense_entries",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
-    sourceSystem: sourceSystemEnum("source_system").notNull(),
-    sourceId: text("source_id").notNull(),
-    version: integer("version").notNull().default(1),
-    state: entryStateEnum("state").notNull(),
-    contentHash: text("content_hash").notNull(),
-    sourceUserId: text("source_user_id").notNull(),
-    sourceProjectId: text("source_project_id").notNull(),
+    ...sourcedEntry(),
     category: text("category").notNull(),
     spentOn: date("spent_on").notNull(),
     amount: numeric("amount", { precision: 14, scale: 2 }).notNull(),
     currency: char("currency", { length: 3 }).notNull(),
     billable: boolean("billable").notNull(),
     notes: text("notes"),
-    submittedAt: timestamp("submitted_at", { withTimezone: true }),
-    approvedAt: timestamp("approved_at", { withTimezone: true }),
-    rejectedAt: timestamp("rejected_at", { withTimezone: true }),
-    postedAt: timestamp("posted_at", { withTimezone: true }),
-    billedAt: timestamp("billed_at", { withTimezone: true }),
-    voidedAt: timestamp("voided_at", { withTimezone: true }),
+    ...lifeCycle(),
     employeeId: uuid("employee_id").references(() => employees.id),
     projectId: uuid("project_id").references(() => projects.id),
     legalEntityId: uuid("legal_entity_id").references(() => legalEntities.id),
-    erpId: text("erp_id"),
-    postedVersion: integer("posted_version"),
-    invoiceId: uuid("invoice_id").references(() => invoices.id),
-    rawRecordId: bigint("raw_record_id", { mode: "number" }).references(() => rawRecords.id),
+    ...inTheErp(),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    ...rowTimestamps(),
   },
   (t) => [
     uniqueIndex("expense_entries_source_uq").on(t.sourceSystem, t.sourceId),
