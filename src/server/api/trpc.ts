@@ -24,10 +24,6 @@ export type Context = {
   ip: string | null;
 };
 
-export function createContextInner(ctx: Context): Context {
-  return ctx;
-}
-
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error, ctx }) {

@@ -62,9 +62,6 @@ export function canTransition(from: EntryState, event: EntryEvent): boolean {
   return TRANSITIONS[from][event] !== null;
 }
 
-/** States from which the entry has reached the ERP (its posted version must be reversed to change it). */
-export const IN_ERP: readonly EntryState[] = ["posted", "billed"];
-
 /** Every state is reachable from "submitted": checked by the tests, so the table has no dead rows. */
 export function reachableFrom(start: EntryState): Set<EntryState> {
   const seen = new Set<EntryState>([start]);

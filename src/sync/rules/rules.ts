@@ -1,5 +1,5 @@
 import { EXCEPTION_CODES, type ExceptionCode } from "@/server/domain/enums";
-import { D, formatHours, formatMoney } from "./decimal";
+import { D, formatHours } from "./decimal";
 import type { Resolved } from "./resolve";
 import { SUBJECTS, type Lookups, type RuleFailure } from "./types";
 
@@ -186,7 +186,3 @@ export const ENTRY_RULES: Rule[] = [
   costRateMissing,
   fxRateMissing,
 ];
-
-export function describeValue(f: RuleFailure): string {
-  return `${formatHours(f.hoursAtStake)}, ${formatMoney(f.valueAtStake, f.currency)}`;
-}

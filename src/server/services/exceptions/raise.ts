@@ -99,8 +99,3 @@ export async function raiseException(tx: Tx, actorLabel: string, input: RaiseInp
   });
   return id;
 }
-
-export async function exceptionById(tx: Tx, id: string) {
-  const [row] = await tx.select().from(exceptions).where(eq(exceptions.id, id));
-  return row ?? null;
-}
