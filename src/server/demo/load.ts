@@ -37,13 +37,22 @@ const ROWS_PER_STATEMENT = 2_500;
 /** time entries taken from the generator per round of inserts */
 const DEFAULT_CHUNK = 5_000;
 
+export type LoadOptions = {
+  chunkSize?: number;
+  /**
+   * Only the firm's master data, rates, periods, FX and mappings: no entries, expenses or
+   * invoices. The state of a firm before its first sync (the sync tests and benchmark start here).
+   */
+  masterDataOnly?: boolean;
+};
+
 export type LoadResult = { counts: DemoCounts; manifest: DemoManifest; ms: number };
 export type SeedResult = { skipped: true } | ({ skipped: false } & LoadResult);
 
 /** Loads the data in one transaction (the caller's, when given one). */
-export async function loadDemo(db: DbOrTx, data: DemoData, opts: { chunkSize?: number } = {}): Promise<LoadResult> {
+export async function loadDemo(db: DbOrTx, data: DemoData, opts: LoadOptions = {}): Promise<LoadResult> {
   const started = performance.now();
-  await withTx(db, (tx) => loadInto(tx, data, opts.chunkSize ?? DEFAULT_CHUNK));
+  await withTx(db, (tx) => loadInto(tx, data, opts.chunkSize ?? DEFAULT_CHUNK, opts.masterDataOnly ?? false));
   return { counts: data.counts, manifest: data.manifest, ms: Math.round(performance.now() - started) };
 }
 
@@ -68,7 +77,7 @@ export async function seedDemoData(
   });
 }
 
-async function loadInto(tx: Tx, data: DemoData, chunkSize: number): Promise<void> {
+async function loadInto(tx: Tx, data: DemoData, chunkSize: number, masterDataOnly = false): Promise<void> {
   await insertRows(tx, legalEntities, data.legalEntities);
   await insertRows(tx, customers, data.customers);
   await insertRows(tx, projects, data.projects);
@@ -81,6 +90,10 @@ async function loadInto(tx: Tx, data: DemoData, chunkSize: number): Promise<void
   await insertRows(tx, fxRates, data.fxRates);
   await insertRows(tx, sourceRefs, data.sourceRefs);
   await insertRows(tx, idMappings, data.idMappings);
+  if (masterDataOnly) {
+    await tx.execute(sql`analyze`);
+    return;
+  }
   await insertRows(tx, invoices, data.invoices);
   await insertRows(tx, invoiceLines, data.invoiceLines);
 

@@ -49,12 +49,79 @@ export type PostingOutcome =
   /** worth retrying: network trouble, 5xx, 429; retryAfterMs when the ERP said how long */
   | { kind: "transient"; reason: string; retryAfterMs: number | null; status: number | null };
 
+/** A time record as the ERP holds it (read back). Decimal values stay strings. */
+export type ErpTimeRecord = {
+  erpId: string;
+  employeeId: string;
+  jobId: string;
+  itemId: string;
+  subsidiaryId: string;
+  workDate: string;
+  hours: string;
+  rate: string | null;
+  billable: boolean;
+  /** what the posting wrote there (the source, its id and the version: see the connector's memo) */
+  memo: string | null;
+  approvalStatus: string | null;
+  /** the invoice that billed it, if any */
+  invoiceId: string | null;
+  lastModifiedAt: string | null;
+};
+
+export type ErpInvoiceLine = { line: number; timeBillId: string | null; itemId: string | null; quantity: string | null; rate: string | null; amount: string };
+
+/** An invoice as the ERP holds it, with its lines. */
+export type ErpInvoice = {
+  erpId: string;
+  number: string;
+  customerId: string;
+  jobId: string | null;
+  subsidiaryId: string;
+  invoiceDate: string;
+  currency: string;
+  total: string;
+  status: string;
+  lines: ErpInvoiceLine[];
+};
+
+/** Master data as the ERP holds it, by kind, in canonical shapes (ERP ids as strings). */
+export type ErpMasterData = {
+  subsidiaries: { erpId: string; name: string; country: string | null; currency: string | null; active: boolean };
+  customers: { erpId: string; code: string | null; name: string; subsidiaryId: string | null; active: boolean };
+  jobs: {
+    erpId: string;
+    code: string;
+    name: string;
+    customerId: string | null;
+    subsidiaryId: string | null;
+    status: "active" | "on_hold" | "closed";
+    active: boolean;
+    currency: string | null;
+    startsOn: string | null;
+    endsOn: string | null;
+  };
+  employees: { erpId: string; code: string | null; name: string; email: string | null; subsidiaryId: string | null; department: string | null; laborCost: string | null; active: boolean };
+  items: { erpId: string; code: string; name: string; active: boolean };
+  /** period as YYYY-MM */
+  periods: { erpId: string; subsidiaryId: string; period: string; startsOn: string; endsOn: string; closed: boolean };
+};
+export type ErpMasterDataKind = keyof ErpMasterData;
+export const ERP_MASTER_DATA_KINDS = ["subsidiaries", "customers", "jobs", "employees", "items", "periods"] as const satisfies readonly ErpMasterDataKind[];
+
+export type ErpReadOptions = { subsidiary?: string; pageSize?: number; signal?: AbortSignal };
+
 /** The ERP: posts and reverses time, and tells what it holds. */
 export interface ErpConnector {
   readonly system: "netsuite";
   post(request: PostingRequest, signal?: AbortSignal): Promise<PostingOutcome>;
   /** before re-sending a posting whose outcome is unknown: is it already there? */
   findByIdempotencyKey(key: string, signal?: AbortSignal): Promise<{ erpId: string } | null>;
+  /** the time records dated from `from` to `to` (inclusive), page by page */
+  timeRecords(from: string, to: string, opts?: ErpReadOptions): AsyncGenerator<ErpTimeRecord[]>;
+  /** the invoices dated from `from` to `to` (inclusive), each with its lines, page by page */
+  invoices(from: string, to: string, opts?: ErpReadOptions): AsyncGenerator<ErpInvoice[]>;
+  /** every record of one kind of master data, page by page */
+  masterData<K extends ErpMasterDataKind>(kind: K, opts?: { pageSize?: number; signal?: AbortSignal }): AsyncGenerator<ErpMasterData[K][]>;
 }
 
 export type { CanonicalTimeEntry };

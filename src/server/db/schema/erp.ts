@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  boolean,
   char,
   date,
   index,
@@ -9,10 +10,12 @@ import {
   pgTable,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { postingKindEnum, postingStatusEnum } from "./enums";
 import { customers, legalEntities, projects } from "./org";
+import { connectors, syncRuns } from "./sync";
 import { expenseEntries, timeEntries } from "./time";
 
 /**
@@ -95,5 +98,50 @@ export const invoiceLines = pgTable(
     index("invoice_lines_invoice_idx").on(t.invoiceId),
     index("invoice_lines_time_entry_idx").on(t.timeEntryId),
     index("invoice_lines_expense_entry_idx").on(t.expenseEntryId),
+  ],
+);
+
+/**
+ * What the ERP holds, as last read back (one row per ERP time record): the ERP side of
+ * reconciliation. Linked to the entry it came from when the ERP id or the memo's reference
+ * says which; a record no entry claims is "in the ERP but unknown to us". A record that a
+ * later read of its date range no longer finds keeps its row, with `missingSince` set.
+ */
+export const erpTimeRecords = pgTable(
+  "erp_time_records",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    connectorId: uuid("connector_id").notNull().references(() => connectors.id),
+    erpId: text("erp_id").notNull(),
+    timeEntryId: uuid("time_entry_id").references(() => timeEntries.id),
+    legalEntityId: uuid("legal_entity_id").references(() => legalEntities.id),
+    projectId: uuid("project_id").references(() => projects.id),
+    employeeErpId: text("employee_erp_id").notNull(),
+    jobErpId: text("job_erp_id").notNull(),
+    itemErpId: text("item_erp_id"),
+    subsidiaryErpId: text("subsidiary_erp_id").notNull(),
+    workDate: date("work_date").notNull(),
+    hours: numeric("hours", { precision: 8, scale: 2 }).notNull(),
+    rate: numeric("rate", { precision: 12, scale: 2 }),
+    billable: boolean("billable").notNull(),
+    memo: text("memo"),
+    approvalStatus: text("approval_status"),
+    /** the ERP invoice that billed it, if any */
+    invoiceErpId: text("invoice_erp_id"),
+    erpModifiedAt: timestamp("erp_modified_at", { withTimezone: true }),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    /** not found by the last read of its date range: deleted or moved in the ERP */
+    missingSince: timestamp("missing_since", { withTimezone: true }),
+    syncRunId: uuid("sync_run_id").references(() => syncRuns.id),
+  },
+  (t) => [
+    uniqueIndex("erp_time_records_erp_uq").on(t.connectorId, t.erpId),
+    index("erp_time_records_entry_idx").on(t.timeEntryId),
+    index("erp_time_records_entity_date_idx").on(t.legalEntityId, t.workDate),
+    index("erp_time_records_project_idx").on(t.projectId),
+    index("erp_time_records_run_idx").on(t.syncRunId),
+    // records no entry claims: the "in the ERP but unknown to us" variance
+    index("erp_time_records_unmatched_idx").on(t.workDate).where(sql`${t.timeEntryId} is null`),
   ],
 );

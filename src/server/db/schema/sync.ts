@@ -49,8 +49,12 @@ export const syncRuns = pgTable(
     updated: integer("updated").notNull().default(0),
     unchanged: integer("unchanged").notNull().default(0),
     posted: integer("posted").notNull().default(0),
+    /** refused by the ERP for an accounting reason (never retried blindly) */
+    rejected: integer("rejected").notNull().default(0),
     failed: integer("failed").notNull().default(0),
     duplicatesSkipped: integer("duplicates_skipped").notNull().default(0),
+    /** what a run of this kind also reports (corrections, voids, pages, line errors of a file…) */
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     error: text("error"),
     correlationId: text("correlation_id").notNull(),
   },

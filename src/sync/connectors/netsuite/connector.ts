@@ -21,6 +21,8 @@
  * was lost can never create a second record.
  */
 import { z } from "zod";
+import { masterDataPages } from "./master-data";
+import { invoicesBetween, timeBillsBetween } from "./readback";
 import type { ErpConnector, PostingOutcome, PostingRequest } from "../types";
 import { NetSuiteClient, NetSuiteTransportError, type NetSuiteResponse } from "./client";
 import { asyncJobFromLocation, parseNetSuiteError, retryAfterMs, timeBillIdFromLocation, toTimeBill } from "./map";
@@ -192,6 +194,9 @@ export function createNetSuiteConnector(config: NetSuiteConfig, deps: NetSuiteDe
   return {
     system: "netsuite",
     client,
+    timeRecords: (from, to, opts) => timeBillsBetween(client, from, to, opts),
+    invoices: (from, to, opts) => invoicesBetween(client, from, to, opts),
+    masterData: (kind, opts) => masterDataPages(client, kind, opts),
     post(request, signal) {
       return request.kind === "reverse" ? reverse(request, signal) : create(request, signal);
     },

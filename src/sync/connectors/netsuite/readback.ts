@@ -9,39 +9,11 @@
 import type { NetSuiteClient } from "./client";
 import { NetSuiteTransportError } from "./client";
 import { parseNetSuiteError } from "./map";
+import type { ErpInvoice, ErpInvoiceLine, ErpTimeRecord } from "../types";
 
-/** A time bill as the ERP holds it. Decimal values stay strings. */
-export type ErpTimeBill = {
-  erpId: string;
-  employeeId: string;
-  jobId: string;
-  itemId: string;
-  subsidiaryId: string;
-  workDate: string;
-  hours: string;
-  rate: string | null;
-  billable: boolean;
-  memo: string | null;
-  approvalStatus: string | null;
-  /** the invoice that billed it, if any */
-  invoiceId: string | null;
-  lastModifiedAt: string | null;
-};
-
-export type ErpInvoiceLine = { line: number; timeBillId: string | null; itemId: string | null; quantity: string | null; rate: string | null; amount: string };
-
-export type ErpInvoice = {
-  erpId: string;
-  number: string;
-  customerId: string;
-  jobId: string | null;
-  subsidiaryId: string;
-  invoiceDate: string;
-  currency: string;
-  total: string;
-  status: string;
-  lines: ErpInvoiceLine[];
-};
+/** The ERP's canonical shapes (see `../types.ts`); these names are kept for this module's readers. */
+export type ErpTimeBill = ErpTimeRecord;
+export type { ErpInvoice, ErpInvoiceLine };
 
 /** A read that did not work. `transient` when retrying may help (network, 5xx, 429, odd answers). */
 export class NetSuiteReadError extends Error {
