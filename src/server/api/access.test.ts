@@ -24,6 +24,9 @@ const ACCESS: Record<string, Access> = {
   "audit.list": ["admin"],
   "audit.facets": ["admin"],
   "exceptions.summary": ["admin", "finance_ops", "pmo"],
+  "sync.runNow": ["admin"],
+  "sync.replayPreview": ["admin", "finance_ops"],
+  "sync.replay": ["admin", "finance_ops"],
 };
 
 type Outcome = "ok" | TRPCError["code"];

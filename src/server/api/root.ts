@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit";
 import { exceptionsRouter } from "./routers/exceptions";
 import { meRouter } from "./routers/me";
+import { syncRouter } from "./routers/sync";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   users: usersRouter,
   audit: auditRouter,
   exceptions: exceptionsRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

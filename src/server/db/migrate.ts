@@ -4,8 +4,11 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { Logger, runMigrations as runQueueMigrations } from "graphile-worker";
 
 export const MIGRATIONS_FOLDER = path.resolve(process.cwd(), "drizzle");
+
+const QUIET = new Logger(() => () => {});
 
 // Any constant works; it only has to be the same for every process migrating this database.
 const MIGRATION_LOCK = 7_240_311;
@@ -20,6 +23,8 @@ export async function runMigrations(url: string): Promise<{ applied: number; tot
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`;
     const before = await appliedCount(sql);
     await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+    // the job queue's own schema (graphile_worker), so the web app can queue jobs before a worker has started
+    await runQueueMigrations({ connectionString: url, logger: QUIET });
     const after = await appliedCount(sql);
     const total = (await readJournal()).length;
     return { applied: after - before, total };

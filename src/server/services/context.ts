@@ -1,5 +1,6 @@
 import type { DbOrTx } from "../db/client";
 import type { Role } from "../auth/roles";
+import { silentLog, type Log } from "../log";
 
 /** Who acts: a signed-in user, or the system (a job, a migration, a seed). */
 export type Actor =
@@ -12,6 +13,11 @@ export type ServiceCtx = {
   actor: Actor;
   correlationId: string;
   ip?: string | null;
+  /** where the verb writes its log lines (JSON, with the correlation id); none = silent */
+  log?: Log;
 };
+
+/** The verb's log: the context's, carrying its correlation id. */
+export const logOf = (ctx: Pick<ServiceCtx, "log" | "correlationId">): Log => (ctx.log ?? silentLog).child({ correlationId: ctx.correlationId });
 
 export const systemActor = (label: string): Actor => ({ kind: "system", label });

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client";
 import { exceptionEntries, exceptionEvents, exceptions } from "../../db/schema";
 import { EXCEPTION_CODES, type ExceptionCode, type SourceSystem } from "../../domain/enums";
@@ -98,4 +98,25 @@ export async function raiseException(tx: Tx, actorLabel: string, input: RaiseInp
     data: input.details ?? {},
   });
   return id;
+}
+
+/**
+ * Resolves the open (or ignored) exceptions of these codes about one subject, because what
+ * they reported is over (e.g. the ERP accepted a posting it had refused), with an event
+ * saying so. Returns how many were resolved.
+ */
+export async function resolveExceptions(
+  tx: Tx,
+  actorLabel: string,
+  input: { codes: ExceptionCode[]; subjectKey: string; message: string; data?: Record<string, unknown> },
+): Promise<number> {
+  const resolved = await tx
+    .update(exceptions)
+    .set({ status: "resolved", resolution: "auto", resolvedAt: sql`now()`, resolvedBy: actorLabel, version: sql`${exceptions.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(exceptions.subjectKey, input.subjectKey), inArray(exceptions.code, input.codes), inArray(exceptions.status, ["open", "ignored"])))
+    .returning({ id: exceptions.id });
+  if (resolved.length) {
+    await tx.insert(exceptionEvents).values(resolved.map((x) => ({ exceptionId: x.id, actorLabel, kind: "auto_resolved", message: input.message, data: input.data ?? {} })));
+  }
+  return resolved.length;
 }

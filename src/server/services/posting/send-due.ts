@@ -6,7 +6,7 @@ import { transition } from "../../domain/entry-state";
 import { SUBJECTS } from "@/sync/rules/types";
 import { systemName } from "@/sync/rules/rules";
 import type { ServiceCtx } from "../context";
-import { raiseException } from "../exceptions/raise";
+import { raiseException, resolveExceptions } from "../exceptions/raise";
 import { nextDelayMs, type BackoffPolicy } from "./backoff";
 import { breakerGate, breakerRecord, type BreakerPolicy } from "./breaker";
 
@@ -160,6 +160,14 @@ async function record(
           .update(timeEntries)
           .set({ state: transition(entry.state, "post"), erpId: outcome.erpId, postedVersion: posting.entryVersion, postedAt: sql`now()`, updatedAt: sql`now()` })
           .where(eq(timeEntries.id, entry.id));
+      }
+      if (entry) {
+        await resolveExceptions(tx, actorLabel, {
+          codes: ["ERP_REJECTED", "POSTING_DEAD"],
+          subjectKey: SUBJECTS.entry(entry.sourceSystem, entry.sourceId),
+          message: `Resolved automatically: the ERP accepted ${label} (${posting.kind === "reverse" ? "reversal" : "time record"} ${outcome.erpId}).`,
+          data: { postingId: posting.id, erpId: outcome.erpId },
+        });
       }
       return "accepted";
     }

@@ -86,7 +86,25 @@ export async function applyVerdicts(ctx: Ctx, entries: EntryForValidation[], ver
           };
         }),
       )
-      .onConflictDoNothing({ target: erpPostings.idempotencyKey })
+      // a version the ERP refused and that passes again (an explicit retry) is queued anew under
+      // the same key, with its request rebuilt; anything else already queued stays as it is
+      .onConflictDoUpdate({
+        target: erpPostings.idempotencyKey,
+        set: {
+          request: sql`excluded.request`,
+          legalEntityId: sql`excluded.legal_entity_id`,
+          hours: sql`excluded.hours`,
+          amount: sql`excluded.amount`,
+          currency: sql`excluded.currency`,
+          correlationId: sql`excluded.correlation_id`,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: sql`now()`,
+          response: null,
+          updatedAt: sql`now()`,
+        },
+        setWhere: sql`${erpPostings.status} = 'rejected'`,
+      })
       .returning({ id: erpPostings.id });
     postingsCreated = created.length;
   }

@@ -13,6 +13,12 @@ import { loadLookupData } from "./load-lookups";
 export type ValidateInput = {
   /** only these entries (those of them that are approved and not yet queued); all such entries when absent */
   entryIds?: string[];
+  /**
+   * also decide again about entries whose current version the ERP refused (an explicit retry
+   * or replay, after the cause was fixed): a pass re-queues the refused posting with the
+   * request rebuilt from today's mappings and master data, under the same idempotency key
+   */
+  retryRejected?: boolean;
   chunkSize?: number;
 };
 
@@ -40,6 +46,14 @@ const awaitingDecision = and(
   notExists(
     // a subquery per row, served by erp_postings_time_entry_idx
     sql`(select 1 from ${erpPostings} p where p.time_entry_id = ${timeEntries.id} and p.kind = 'create' and p.entry_version = ${timeEntries.version})`,
+  ),
+);
+
+/** …and, on an explicit retry, those whose current version's posting the ERP refused. */
+const awaitingRetry = and(
+  eq(timeEntries.state, "approved"),
+  notExists(
+    sql`(select 1 from ${erpPostings} p where p.time_entry_id = ${timeEntries.id} and p.kind = 'create' and p.entry_version = ${timeEntries.version} and p.status <> 'rejected')`,
   ),
 );
 
@@ -72,7 +86,7 @@ export async function validateEntries({ ctx, input = {} }: { ctx: ServiceCtx; in
         .from(timeEntries)
         .where(
           and(
-            awaitingDecision,
+            input.retryRejected ? awaitingRetry : awaitingDecision,
             input.entryIds ? inArray(timeEntries.id, input.entryIds) : undefined,
             startAfter ? gt(timeEntries.id, startAfter) : undefined,
           ),
