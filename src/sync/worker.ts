@@ -3,10 +3,11 @@
  * (graphile-worker). Several workers on several machines share the queue safely; nothing is
  * kept in memory between jobs. No next/* imports below src/sync.
  */
-import { run } from "graphile-worker";
+import { Logger, run, type LogLevel } from "graphile-worker";
 import { z } from "zod";
 import { createDb } from "@/server/db/client";
 import { parseKey } from "@/server/crypto/secrets";
+import { createLog, LOG_LEVELS, type LogLevel as Level } from "@/server/log";
 import { CRONTAB, taskList } from "./tasks";
 
 const env = z
@@ -14,22 +15,33 @@ const env = z
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     CONNECTOR_SECRETS_KEY: z.string().min(1, "is required"),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   })
   .safeParse(process.env);
 if (!env.success) {
   const issue = env.error.issues[0]!;
-  console.error(`The worker cannot start: ${String(issue.path[0])} ${issue.message}.`);
+  console.error(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: `The worker cannot start: ${String(issue.path[0])} ${issue.message}.` }));
   process.exit(1);
 }
 
+const log = createLog({ level: env.data.LOG_LEVEL, fields: { process: "worker", pid: process.pid } });
+const LEVEL: Record<LogLevel, Level> = { error: "error", warning: "warn", info: "info", debug: "debug" } as Record<LogLevel, Level>;
+/** the queue's own lines, as JSON, with the job as correlation id */
+const queueLogger = new Logger((scope) => {
+  const scoped = log.child({ ...(scope.jobId !== undefined && { correlationId: `job-${scope.jobId}`, jobId: scope.jobId }), ...(scope.label && { scope: scope.label }), ...(scope.taskIdentifier && { task: scope.taskIdentifier }) });
+  return (level, message, meta) => scoped[LEVEL[level] ?? "info"](message, meta && Object.keys(meta).length ? { meta } : undefined);
+});
+
 const { db, sql } = createDb(env.data.DATABASE_URL, { max: env.data.WORKER_CONCURRENCY + 2 });
+const tasks = taskList({ db, secretsKey: parseKey(env.data.CONNECTOR_SECRETS_KEY), log });
 const runner = await run({
   connectionString: env.data.DATABASE_URL,
   concurrency: env.data.WORKER_CONCURRENCY,
   pollInterval: 1000,
-  taskList: taskList({ db, secretsKey: parseKey(env.data.CONNECTOR_SECRETS_KEY) }),
+  taskList: tasks,
   crontab: CRONTAB,
+  logger: queueLogger,
 });
-console.log(`[worker] running ${Object.keys(taskList({ db, secretsKey: Buffer.alloc(32) })).join(", ")} (concurrency ${env.data.WORKER_CONCURRENCY})`);
+log.info(`worker running ${Object.keys(tasks).join(", ")}`, { concurrency: env.data.WORKER_CONCURRENCY });
 await runner.promise;
 await sql.end({ timeout: 5 });

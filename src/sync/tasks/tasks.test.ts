@@ -20,6 +20,7 @@ import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
 import { createTestDatabase, type TestDatabase } from "../../../test/db";
 import { systemCtx } from "../../../test/factories";
 import { close, freshSqlDatabase, listen } from "../../../test/http";
+import { silentLog } from "@/server/log";
 import { taskList } from "./index";
 
 const OPTS = { seed: 13, consultants: 20, projects: 15, months: 2, endDate: "2026-11-18" };
@@ -52,7 +53,7 @@ afterAll(async () => {
   await app?.drop();
 });
 
-const work = () => runOnce({ connectionString: app.url, taskList: taskList({ db: app.db, secretsKey: key }), noHandleSignals: true });
+const work = () => runOnce({ connectionString: app.url, taskList: taskList({ db: app.db, secretsKey: key, log: silentLog }), noHandleSignals: true });
 
 describe("the worker's jobs", () => {
   it("send-postings drains the outbox into the ERP, each posting once", async () => {
@@ -63,6 +64,9 @@ describe("the worker's jobs", () => {
     expect(await app.db.$count(erpPostings, eq(erpPostings.status, "pending"))).toBe(0);
     const [{ n }] = (await sims.sql`select count(*)::int as n from sim_netsuite.timebill where idempotencykey = any(${pending.map((p) => p.k)})`) as unknown as [{ n: number }];
     expect(n).toBe(pending.length);
+    // recorded as a posting run with its counts
+    const [run] = await app.db.select().from(syncRuns).where(eq(syncRuns.kind, "posting"));
+    expect(run).toMatchObject({ status: "succeeded", trigger: "schedule", fetched: pending.length, posted: pending.length, rejected: 0, failed: 0 });
   });
 
   it("pull-time reads what the source changed, and the newly approved time reaches the ERP in the same run of jobs", async () => {
@@ -76,6 +80,19 @@ describe("the worker's jobs", () => {
     expect(runs.map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
     expect(runs[1]!.created).toBe(changes.added.length);
     expect(await app.db.$count(erpPostings, eq(erpPostings.status, "pending"))).toBe(0);
+  });
+
+  it("the scheduler queues each connector's jobs whose schedule fires, and nothing for a paused connector", async () => {
+    await app.db.update(connectors).set({ scheduleCron: "* * * * *", settings: { schedules: { fullWalk: "", masterData: "* * * * *", readBack: "" } } });
+    const [harvestRow] = await app.db.select().from(connectors).where(eq(connectors.key, "harvest"));
+    await app.db.update(connectors).set({ paused: true }).where(eq(connectors.id, harvestRow!.id));
+    await app.sql`delete from graphile_worker._private_jobs`.catch(() => app.sql`delete from graphile_worker.jobs`);
+    await quickAddJob({ connectionString: app.url }, "schedule", {});
+    await runOnce({ connectionString: app.url, taskList: { schedule: taskList({ db: app.db, secretsKey: key, log: silentLog }).schedule! }, noHandleSignals: true });
+    const queued = await app.sql`select task_identifier as t, key from graphile_worker.jobs order by 1`;
+    expect(queued.map((q) => q.t)).toEqual(["pull-master-data", "send-postings"]);
+    await app.db.update(connectors).set({ paused: false }).where(eq(connectors.id, harvestRow!.id));
+    await app.sql`delete from graphile_worker._private_jobs`.catch(() => app.sql`delete from graphile_worker.jobs`);
   });
 
   it("a paused connector runs nothing, and a malformed job payload fails without side effects", async () => {

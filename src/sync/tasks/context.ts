@@ -1,0 +1,25 @@
+import type { JobHelpers } from "graphile-worker";
+import { z } from "zod";
+import type { Db } from "@/server/db/client";
+import type { Log } from "@/server/log";
+import { systemActor, type ServiceCtx } from "@/server/services/context";
+
+export type TaskDeps = { db: Db; secretsKey: Buffer; log: Log };
+
+/** Every job's service context: the system as actor, and the job as correlation id (runs, audit, logs). */
+export function jobCtx(deps: TaskDeps, helpers: JobHelpers): ServiceCtx & { db: Db } {
+  const correlationId = `job-${helpers.job.id}`;
+  return {
+    db: deps.db,
+    actor: systemActor(`worker:${helpers.job.task_identifier}`),
+    correlationId,
+    log: deps.log.child({ task: helpers.job.task_identifier, jobId: helpers.job.id, attempt: helpers.job.attempts }),
+  };
+}
+
+export const TRIGGERS = ["schedule", "manual", "replay", "webhook"] as const;
+export const trigger = z.enum(TRIGGERS).default("schedule");
+
+/** A connector's job: which connector, and what started it. Checked when the job runs. */
+export const connectorPayload = z.object({ connectorId: z.uuid(), trigger });
+export const emptyPayload = z.object({ trigger }).passthrough().nullable().default({ trigger: "schedule" });

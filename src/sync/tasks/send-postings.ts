@@ -1,0 +1,14 @@
+import type { Task } from "graphile-worker";
+import { activeConnectors, erpConnectorFor } from "@/server/services/connectors/build";
+import { postOutbox } from "@/server/services/posting/post-outbox";
+import { emptyPayload, jobCtx, type TaskDeps } from "./context";
+
+/** Drains what is due to the ERP (bounded rounds, behind the circuit breaker), recorded as a posting run. */
+export const sendPostings = (deps: TaskDeps): Task => async (raw, helpers) => {
+  const payload = emptyPayload.parse(raw ?? {}) ?? { trigger: "schedule" as const };
+  const [erp] = await activeConnectors(deps.db, "erp");
+  if (!erp) return; // no ERP connector, or it is paused: nothing leaves
+  const ctx = jobCtx(deps, helpers);
+  const r = await postOutbox({ ctx, connector: erpConnectorFor(erp, deps.secretsKey), connectorId: erp.id, trigger: payload.trigger });
+  if (r.runId) ctx.log!.info(`posting run: ${r.accepted} accepted, ${r.rejected} rejected, ${r.retrying} to retry, ${r.dead} dead`, { ...r });
+};
