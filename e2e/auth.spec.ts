@@ -3,8 +3,8 @@ import { auditActions, e2eDb } from "./fixtures/db";
 import { DEMO, navLabels, signIn, signInAs, signInError, signOut } from "./fixtures/auth";
 
 const EXPECTED_NAV = {
-  admin: { landing: "/sync", nav: ["KPIs", "Exceptions", "Mappings", "Reconciliation", "Sync", "Audit log", "Users"], role: "Admin" },
-  finance_ops: { landing: "/exceptions", nav: ["KPIs", "Exceptions", "Reconciliation", "Sync"], role: "Finance ops" },
+  admin: { landing: "/sync", nav: ["KPIs", "Exceptions", "Mappings", "Reconciliation", "Imports", "Sync", "Audit log", "Users"], role: "Admin" },
+  finance_ops: { landing: "/exceptions", nav: ["KPIs", "Exceptions", "Reconciliation", "Imports", "Sync"], role: "Finance ops" },
   pmo: { landing: "/mappings", nav: ["KPIs", "Exceptions", "Mappings"], role: "PMO" },
   executive: { landing: "/kpis", nav: ["KPIs", "Reconciliation"], role: "Executive" },
 } as const;

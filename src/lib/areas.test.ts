@@ -5,21 +5,22 @@ import { ROLES, type Role } from "@/server/auth/roles";
 const labels = (roles: Role[]) => areasFor(roles).map((a) => a.label);
 
 describe("areasFor", () => {
-  it("shows admin all seven areas", () => {
+  it("shows admin all eight areas", () => {
     expect(labels(["admin"])).toEqual([
       "KPIs",
       "Exceptions",
       "Mappings",
       "Reconciliation",
+      "Imports",
       "Sync",
       "Audit log",
       "Users",
     ]);
-    expect(AREAS).toHaveLength(7);
+    expect(AREAS).toHaveLength(8);
   });
 
-  it("shows finance_ops KPIs, Exceptions, Reconciliation and Sync", () => {
-    expect(labels(["finance_ops"])).toEqual(["KPIs", "Exceptions", "Reconciliation", "Sync"]);
+  it("shows finance_ops KPIs, Exceptions, Reconciliation, Imports and Sync", () => {
+    expect(labels(["finance_ops"])).toEqual(["KPIs", "Exceptions", "Reconciliation", "Imports", "Sync"]);
   });
 
   it("shows pmo KPIs, Exceptions and Mappings", () => {

@@ -34,6 +34,13 @@ export const AREAS = [
     purpose: "Source-approved vs posted vs invoiced, per legal entity and period, with every variance explained.",
   },
   {
+    key: "imports",
+    href: "/imports",
+    label: "Imports",
+    roles: ["admin", "finance_ops"],
+    purpose: "Approved time from the regional offices' CSV files: check a file, then import it.",
+  },
+  {
     key: "sync",
     href: "/sync",
     label: "Sync",
