@@ -13,7 +13,7 @@ export function jobCtx(deps: TaskDeps, helpers: JobHelpers): ServiceCtx & { db: 
     db: deps.db,
     actor: systemActor(`worker:${helpers.job.task_identifier}`),
     correlationId,
-    log: deps.log.child({ task: helpers.job.task_identifier, jobId: helpers.job.id, attempt: helpers.job.attempts }),
+    log: deps.log.child({ correlationId, task: helpers.job.task_identifier, jobId: helpers.job.id, attempt: helpers.job.attempts }),
   };
 }
 

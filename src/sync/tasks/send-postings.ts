@@ -1,6 +1,7 @@
 import type { Task } from "graphile-worker";
 import { activeConnectors, erpConnectorFor } from "@/server/services/connectors/build";
 import { postOutbox } from "@/server/services/posting/post-outbox";
+import { postingPolicyFrom } from "@/server/services/connectors/settings";
 import { emptyPayload, jobCtx, type TaskDeps } from "./context";
 
 /** Drains what is due to the ERP (bounded rounds, behind the circuit breaker), recorded as a posting run. */
@@ -9,6 +10,8 @@ export const sendPostings = (deps: TaskDeps): Task => async (raw, helpers) => {
   const [erp] = await activeConnectors(deps.db, "erp");
   if (!erp) return; // no ERP connector, or it is paused: nothing leaves
   const ctx = jobCtx(deps, helpers);
-  const r = await postOutbox({ ctx, connector: erpConnectorFor(erp, deps.secretsKey), connectorId: erp.id, trigger: payload.trigger });
+  const { policy, problem } = postingPolicyFrom(erp.settings);
+  if (problem) ctx.log!.warn(`connector ${erp.key}: posting settings ignored (${problem}); the defaults apply`, { connector: erp.key });
+  const r = await postOutbox({ ctx, connector: erpConnectorFor(erp, deps.secretsKey), connectorId: erp.id, trigger: payload.trigger, policy });
   if (r.runId) ctx.log!.info(`posting run: ${r.accepted} accepted, ${r.rejected} rejected, ${r.retrying} to retry, ${r.dead} dead`, { ...r });
 };
