@@ -5,24 +5,7 @@
  */
 import type { ErpMasterData, ErpMasterDataKind } from "../types";
 import type { NetSuiteClient } from "./client";
-import { NetSuiteReadError, suiteqlPages } from "./readback";
-
-type Row = Record<string, unknown>;
-
-const str = (row: Row, col: string, what: string): string => {
-  const v = row[col];
-  if (typeof v === "string" && v !== "") return v;
-  if (typeof v === "number") return String(v);
-  throw new NetSuiteReadError(`SuiteQL ${what} row lacks ${col}: ${JSON.stringify(row).slice(0, 200)}`, true, 200);
-};
-const opt = (row: Row, col: string): string | null => {
-  const v = row[col];
-  return v === undefined || v === null || v === "" ? null : String(v);
-};
-const isTrue = (row: Row, col: string) => {
-  const v = row[col];
-  return v === true || v === "T" || v === "t" || v === "true";
-};
+import { bool as isTrue, NetSuiteReadError, opt, str, suiteqlPages, type Row } from "./readback";
 
 /** NetSuite's job status list as this account defines it: time may be booked on In Progress only. */
 const JOB_STATUS: Record<string, ErpMasterData["jobs"]["status"]> = { "2": "active", "4": "on_hold", "1": "closed" };

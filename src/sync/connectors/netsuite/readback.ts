@@ -31,7 +31,7 @@ export class NetSuiteReadError extends Error {
 export const SUITEQL_MAX_PAGE = 1000;
 export const SUITEQL_MAX_RESULTS = 100_000;
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 type Page = { items: Row[]; hasMore: boolean };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -84,17 +84,20 @@ export async function* suiteqlPages(client: NetSuiteClient, q: string, opts: { p
   }
 }
 
-const str = (row: Row, col: string, what: string): string => {
+/** A column's value as a string; a row that lacks it is an answer the API does not promise. */
+export const str = (row: Row, col: string, what: string): string => {
   const v = row[col];
   if (typeof v === "string" && v !== "") return v;
   if (typeof v === "number") return String(v);
   throw new NetSuiteReadError(`SuiteQL ${what} row lacks ${col}: ${JSON.stringify(row).slice(0, 200)}`, true, 200);
 };
-const opt = (row: Row, col: string): string | null => {
+/** A column's value as a string, or null when SuiteQL left it out (null columns are omitted). */
+export const opt = (row: Row, col: string): string | null => {
   const v = row[col];
   return v === undefined || v === null || v === "" ? null : String(v);
 };
-const bool = (row: Row, col: string): boolean => {
+/** SuiteQL's booleans: 'T' / 'F'. */
+export const bool = (row: Row, col: string): boolean => {
   const v = row[col];
   return v === true || v === "T" || v === "t" || v === "true";
 };
