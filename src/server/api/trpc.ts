@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import { log } from "../log";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "../db/client";
@@ -70,7 +71,7 @@ const mapErrors = t.middleware(async ({ next, ctx, path }) => {
       throw new TRPCError({ code: CODES[err.cause.kind], message: err.cause.message, cause: err.cause });
     }
     if (err.code === "INTERNAL_SERVER_ERROR") {
-      console.error(`[trpc] ${path} failed (correlation ${ctx.correlationId})`, err.cause ?? err);
+      log.error("request failed", { correlationId: ctx.correlationId, path, err: err.cause ?? err });
       throw new TRPCError({
         code: "INTERNAL_SERVER_ERROR",
         message: `Something went wrong on our side. Quote reference ${ctx.correlationId} when you report it.`,
@@ -95,6 +96,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
     actor: { kind: "user", userId: user.id, email: user.email, roles: user.roles },
     correlationId: ctx.correlationId,
     ip: ctx.ip,
+    log,
   };
   return next({ ctx: { ...ctx, user, svc } });
 });

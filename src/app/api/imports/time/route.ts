@@ -1,4 +1,5 @@
 import { area } from "@/lib/areas";
+import { log } from "@/server/log";
 import { clientIp } from "@/server/auth/config";
 import { hasAnyRole } from "@/server/auth/roles";
 import { getSession } from "@/server/auth/session";
@@ -58,7 +59,7 @@ export async function POST(request: Request) {
     return answer(200, report);
   } catch (err) {
     if (err instanceof DomainError && err.kind === "invalid") return answer(400, { error: err.message });
-    console.error(`[imports] time CSV failed (correlation ${correlationId})`, err);
+    log.error("time CSV import failed", { correlationId, err });
     return answer(500, { error: `Something went wrong on our side. Quote reference ${correlationId} when you report it.` });
   }
 }
