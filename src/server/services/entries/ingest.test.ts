@@ -99,7 +99,7 @@ describe("ingesting source time entries", () => {
     await ingest([a]);
     const row = (await entryBySource(a.entry.sourceId))!;
     await t.db.update(timeEntries).set({ state: "posted", postedVersion: 1, erpId: "TB-1" }).where(eq(timeEntries.id, row.id));
-    const r = await ingest([{ ...a, entry: { ...a.entry, sourceTaskId: w.ext.internal } }]);
+    const r = await ingest([{ payload: { ...a.payload, task_id: "internal" }, entry: { ...a.entry, sourceTaskId: w.ext.internal } }]);
     expect(r.corrected).toBe(1);
     expect(await entryBySource(a.entry.sourceId)).toMatchObject({ state: "approved", version: 2 });
     const postings = await t.db.select().from(erpPostings).where(eq(erpPostings.timeEntryId, row.id));
@@ -128,12 +128,26 @@ describe("ingesting source time entries", () => {
   it("follows the source's approval: withdrawn approval reopens, deletion voids", async () => {
     const a = item();
     await ingest([a]);
-    await ingest([{ ...a, entry: { ...a.entry, status: "submitted" } }]);
+    await ingest([{ payload: { ...a.payload, is_closed: false }, entry: { ...a.entry, status: "submitted" } }]);
     expect(await entryBySource(a.entry.sourceId)).toMatchObject({ state: "submitted" });
-    await ingest([{ ...a, entry: { ...a.entry, status: "rejected" } }]);
+    await ingest([{ payload: { ...a.payload, is_closed: false, rejected: true }, entry: { ...a.entry, status: "rejected" } }]);
     expect(await entryBySource(a.entry.sourceId)).toMatchObject({ state: "rejected" });
-    const r = await ingest([{ ...a, entry: { ...a.entry, status: "rejected", deleted: true } }]);
+    const r = await ingest([{ payload: { id: a.payload.id, deleted: true }, entry: { ...a.entry, status: "rejected", deleted: true } }]);
     expect(r.voided).toBe(1);
     expect(await entryBySource(a.entry.sourceId)).toMatchObject({ state: "void" });
+  });
+
+  it("re-reading the payload an entry already reflects changes nothing, even where the source cannot show the entry's state", async () => {
+    const a = item({ status: "submitted" });
+    await ingest([a]);
+    const row = (await entryBySource(a.entry.sourceId))!;
+    // rejected in the console's world; the source (like Harvest) shows it as merely not approved
+    await t.db.update(timeEntries).set({ state: "rejected" }).where(eq(timeEntries.id, row.id));
+    const r = await ingest([a]);
+    expect(r).toMatchObject({ unchanged: 1, updated: 0 });
+    expect(await entryBySource(a.entry.sourceId)).toMatchObject({ state: "rejected", version: 1, updatedAt: row.updatedAt });
+    // a connector that now reads the same payload differently is heard
+    const r2 = await ingest([{ ...a, entry: { ...a.entry, hours: "4.00" } }]);
+    expect(r2.updated).toBe(1);
   });
 });

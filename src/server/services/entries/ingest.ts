@@ -155,6 +155,13 @@ export async function ingestTimeEntries({
         continue;
       }
 
+      // the very payload this entry already reflects: nothing to learn from it (a re-read, an
+      // overlap window, a full walk). Sources that cannot show every state (Harvest shows no
+      // rejection) would otherwise move the entry back to what the payload seems to say.
+      if (!e.deleted && current.rawRecordId === rawRecordId && current.contentHash === hash) {
+        result.unchanged += 1;
+        continue;
+      }
       const changed = current.contentHash !== hash;
       const label = `${systemName(sourceSystem)} entry ${e.sourceId}`;
 
