@@ -34,7 +34,8 @@ function item(over: Record<string, unknown> = {}) {
     deleted: false,
     ...over,
   };
-  return { payload: { id: Number(entry.sourceId), spent_date: entry.workDate, hours: Number(entry.hours), is_closed: entry.status === "approved" }, entry };
+  const payload: Record<string, unknown> = { id: Number(entry.sourceId), spent_date: entry.workDate, hours: Number(entry.hours), is_closed: entry.status === "approved" };
+  return { payload, entry };
 }
 const ingest = (items: ReturnType<typeof item>[]) =>
   ingestTimeEntries({ ctx: systemCtx(t.db, "sync"), input: { sourceSystem: "harvest", items } });
