@@ -116,6 +116,7 @@ export async function ingestTimeEntries({
           .for("update")
       : [];
     const bySourceId = new Map(existing.map((e) => [e.sourceId, e]));
+    const toCreate: (typeof timeEntries.$inferInsert)[] = [];
 
     for (const { entry: e, rawRecordId } of valid) {
       const hash = materialHash(e);
@@ -127,31 +128,27 @@ export async function ingestTimeEntries({
         }
         let state: EntryState = "submitted";
         if (e.status !== "submitted") state = transition(state, e.status === "approved" ? "approve" : "reject");
-        const [created] = await tx
-          .insert(timeEntries)
-          .values({
-            sourceSystem,
-            sourceId: e.sourceId,
-            state,
-            contentHash: hash,
-            sourceUserId: e.sourceUserId,
-            sourceProjectId: e.sourceProjectId,
-            sourceTaskId: e.sourceTaskId,
-            workDate: e.workDate,
-            hours: new Big(e.hours).toFixed(2),
-            billable: e.billable,
-            notes: e.notes,
-            sourceBillRate: e.sourceBillRate,
-            sourceCurrency: e.sourceCurrency,
-            submittedAt: e.submittedAt ? new Date(e.submittedAt) : null,
-            approvedAt: state === "approved" ? new Date(e.approvedAt ?? Date.now()) : null,
-            approvedBy: state === "approved" ? e.approvedBy : null,
-            rejectedAt: state === "rejected" ? sql`now()` : null,
-            rawRecordId,
-          })
-          .returning({ id: timeEntries.id });
-        result.created += 1;
-        if (state === "approved") result.toValidate.push(created!.id);
+        // new entries are inserted together after the loop (one statement per page)
+        toCreate.push({
+          sourceSystem,
+          sourceId: e.sourceId,
+          state,
+          contentHash: hash,
+          sourceUserId: e.sourceUserId,
+          sourceProjectId: e.sourceProjectId,
+          sourceTaskId: e.sourceTaskId,
+          workDate: e.workDate,
+          hours: new Big(e.hours).toFixed(2),
+          billable: e.billable,
+          notes: e.notes,
+          sourceBillRate: e.sourceBillRate,
+          sourceCurrency: e.sourceCurrency,
+          submittedAt: e.submittedAt ? new Date(e.submittedAt) : null,
+          approvedAt: state === "approved" ? new Date(e.approvedAt ?? Date.now()) : null,
+          approvedBy: state === "approved" ? e.approvedBy : null,
+          rejectedAt: state === "rejected" ? new Date() : null,
+          rawRecordId,
+        });
         continue;
       }
 
@@ -240,6 +237,12 @@ export async function ingestTimeEntries({
       if (!changed && state === current.state) result.unchanged += 1;
       else if (!changed) result.updated += 1;
       if (state === "approved") result.toValidate.push(current.id);
+    }
+
+    if (toCreate.length) {
+      const created = await tx.insert(timeEntries).values(toCreate).returning({ id: timeEntries.id, state: timeEntries.state });
+      result.created += created.length;
+      for (const c of created) if (c.state === "approved") result.toValidate.push(c.id);
     }
 
     await writeAudit(
