@@ -29,8 +29,18 @@ const LEVEL: Record<LogLevel, Level> = { error: "error", warning: "warn", info: 
 /** the queue's own lines, as JSON, with the job as correlation id */
 const queueLogger = new Logger((scope) => {
   const scoped = log.child({ ...(scope.jobId !== undefined && { correlationId: `job-${scope.jobId}`, jobId: scope.jobId }), ...(scope.label && { scope: scope.label }), ...(scope.taskIdentifier && { task: scope.taskIdentifier }) });
-  return (level, message, meta) => scoped[LEVEL[level] ?? "info"](message, meta && Object.keys(meta).length ? { meta } : undefined);
+  return (level, message, meta) => {
+    // the queue's own bookkeeping (a job done, a cron fired) at debug; its warnings and errors as they are
+    const lvl = LEVEL[level] ?? "info";
+    const job = (meta as { job?: { id?: unknown; task_identifier?: unknown } } | undefined)?.job;
+    const fields = job ? { correlationId: `job-${String(job.id)}`, jobId: job.id, task: job.task_identifier, ...pick(meta, ["duration", "success"]) } : meta && Object.keys(meta).length ? { meta } : undefined;
+    scoped[lvl === "info" && /^Completed task|^Worker connected|cron/i.test(message) ? "debug" : lvl](message, fields);
+  };
 });
+
+function pick(o: object | undefined, keys: string[]) {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([k]) => keys.includes(k)));
+}
 
 const { db, sql } = createDb(env.data.DATABASE_URL, { max: env.data.WORKER_CONCURRENCY + 2 });
 const tasks = taskList({ db, secretsKey: parseKey(env.data.CONNECTOR_SECRETS_KEY), log });
