@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { Server } from "node:http";
 import { eq, sql } from "drizzle-orm";
 import { quickAddJob } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,23 +13,18 @@ import { connectors, erpPostings, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
 import { ensureSimulatorConnectors } from "@/server/services/connectors/ensure-simulators";
 import { validateEntries } from "@/server/services/validation/validate-entries";
-import { createHarvestSimulator } from "@/simulators/harvest/server";
-import { seedIfEmpty as seedHarvest } from "@/simulators/harvest/store";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty as seedNetSuite } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
-import { FaultInjector, faultConfig } from "@/simulators/shared/faults";
+import { faultConfig } from "@/simulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../test/db";
 import { systemCtx } from "../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../test/http";
+import { startHarvest, startNetSuite, type HarvestSimulator, type NetSuiteSimulator } from "../../test/simulators";
 
 const OPTS = { seed: 17, consultants: 40, projects: 20, months: 2, endDate: "2026-11-20" };
 const key = randomBytes(32);
 
 let app: TestDatabase;
-let sims: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let injector: FaultInjector;
-const servers: Server[] = [];
+/** both simulators in one database, the Harvest one's */
+let harvest: HarvestSimulator;
+let netsuite: NetSuiteSimulator;
 const workers: ChildProcess[] = [];
 /** postings kept back for the second test */
 let heldBack: string[] = [];
@@ -73,19 +67,13 @@ beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
   await validateEntries({ ctx: systemCtx(app.db, "validation") });
-  sims = await freshSqlDatabase(20);
-  await seedHarvest(sims.sql, OPTS);
-  await ensureSchema(sims.sql);
-  await seedNetSuite(sims.sql, OPTS);
-  injector = new FaultInjector();
-  injector.set(faultConfig.parse({ latencyMs: 150 })); // slow enough that a kill lands mid-run
-  const harvest = createHarvestSimulator({ sql: sims.sql, accountId: "100001", token: "ht", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed });
-  const netsuite = createNetSuiteSimulator({ sql: sims.sql, accountId: "TSTDRV100001", token: "nt", concurrencyLimit: 5, faults: injector });
-  servers.push(harvest, netsuite);
+  harvest = await startHarvest(OPTS, { token: "ht", pool: 20 });
+  netsuite = await startNetSuite(OPTS, { token: "nt", sql: harvest.sql });
+  netsuite.injector.set(faultConfig.parse({ latencyMs: 150 })); // slow enough that a kill lands mid-run
   await ensureSimulatorConnectors(app.db, {
     key,
-    harvest: { baseUrl: `${await listen(harvest)}/v2`, accountId: "100001", token: "ht" },
-    netsuite: { baseUrl: `${await listen(netsuite)}/services/rest`, accountId: "TSTDRV100001", token: "nt" },
+    harvest: { baseUrl: harvest.apiUrl, accountId: harvest.accountId, token: harvest.token },
+    netsuite: { baseUrl: netsuite.apiUrl, accountId: netsuite.accountId, token: netsuite.token },
   });
   // nothing on a schedule: the tests queue the work; a short lease so a dead worker's claims are taken over quickly
   await app.db.update(connectors).set({ scheduleCron: null, settings: { concurrency: 2, posting: { leaseSeconds: 3, batchSize: 10, baseDelayMs: 100 }, schedules: { fullWalk: "", masterData: "", readBack: "" } } });
@@ -96,14 +84,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
-  for (const s of servers) await close(s);
-  await sims?.drop();
+  await netsuite?.stop();
+  await harvest?.stop();
   await app?.drop();
 });
 
 /** each of our keys in the ERP, how many times */
 async function erpCounts(): Promise<Map<string, number>> {
-  const rows = await sims.sql`select idempotencykey as k, count(*)::int as n from sim_netsuite.timebill where idempotencykey like 'hb-create-%' group by 1`;
+  const rows = await netsuite.sql`select idempotencykey as k, count(*)::int as n from sim_netsuite.timebill where idempotencykey like 'hb-create-%' group by 1`;
   return new Map(rows.map((r) => [r.k as string, r.n as number]));
 }
 

@@ -3,7 +3,6 @@
  * both simulators over real HTTP.
  */
 import { randomBytes } from "node:crypto";
-import type { Server } from "node:http";
 import { eq } from "drizzle-orm";
 import { quickAddJob, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,14 +11,9 @@ import { seedDemoData } from "@/server/demo/load";
 import { ensureSimulatorConnectors } from "@/server/services/connectors/ensure-simulators";
 import { validateEntries } from "@/server/services/validation/validate-entries";
 import { tick } from "@/simulators/harvest/clock";
-import { createHarvestSimulator } from "@/simulators/harvest/server";
-import { seedIfEmpty as seedHarvest } from "@/simulators/harvest/store";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty as seedNetSuite } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
 import { createTestDatabase, type TestDatabase } from "../../../test/db";
 import { systemCtx } from "../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../test/http";
+import { startHarvest, startNetSuite, type HarvestSimulator, type NetSuiteSimulator } from "../../../test/simulators";
 import { silentLog } from "@/server/log";
 import { taskList } from "./index";
 
@@ -27,29 +21,25 @@ const OPTS = { seed: 13, consultants: 20, projects: 15, months: 2, endDate: "202
 const key = randomBytes(32);
 
 let app: TestDatabase;
-let sims: Awaited<ReturnType<typeof freshSqlDatabase>>;
-const servers: Server[] = [];
+/** both simulators in one database, the Harvest one's */
+let harvest: HarvestSimulator;
+let netsuite: NetSuiteSimulator;
 
 beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
   await validateEntries({ ctx: systemCtx(app.db, "validation") });
-  sims = await freshSqlDatabase(20);
-  await seedHarvest(sims.sql, OPTS);
-  await ensureSchema(sims.sql);
-  await seedNetSuite(sims.sql, OPTS);
-  const harvest = createHarvestSimulator({ sql: sims.sql, accountId: "100001", token: "ht", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed });
-  const netsuite = createNetSuiteSimulator({ sql: sims.sql, accountId: "TSTDRV100001", token: "nt", concurrencyLimit: 5 });
-  servers.push(harvest, netsuite);
+  harvest = await startHarvest(OPTS, { token: "ht", pool: 20 });
+  netsuite = await startNetSuite(OPTS, { token: "nt", sql: harvest.sql });
   await ensureSimulatorConnectors(app.db, {
     key,
-    harvest: { baseUrl: `${await listen(harvest)}/v2`, accountId: "100001", token: "ht" },
-    netsuite: { baseUrl: `${await listen(netsuite)}/services/rest`, accountId: "TSTDRV100001", token: "nt" },
+    harvest: { baseUrl: harvest.apiUrl, accountId: harvest.accountId, token: harvest.token },
+    netsuite: { baseUrl: netsuite.apiUrl, accountId: netsuite.accountId, token: netsuite.token },
   });
 }, 120_000);
 afterAll(async () => {
-  for (const s of servers) await close(s);
-  await sims?.drop();
+  await netsuite?.stop();
+  await harvest?.stop();
   await app?.drop();
 });
 
@@ -62,7 +52,7 @@ describe("the worker's jobs", () => {
     await quickAddJob({ connectionString: app.url }, "send-postings", {});
     await work();
     expect(await app.db.$count(erpPostings, eq(erpPostings.status, "pending"))).toBe(0);
-    const [{ n }] = (await sims.sql`select count(*)::int as n from sim_netsuite.timebill where idempotencykey = any(${pending.map((p) => p.k)})`) as unknown as [{ n: number }];
+    const [{ n }] = (await netsuite.sql`select count(*)::int as n from sim_netsuite.timebill where idempotencykey = any(${pending.map((p) => p.k)})`) as unknown as [{ n: number }];
     expect(n).toBe(pending.length);
     // recorded as a posting run with its counts
     const [run] = await app.db.select().from(syncRuns).where(eq(syncRuns.kind, "posting"));
@@ -73,7 +63,7 @@ describe("the worker's jobs", () => {
     const [harvestRow] = await app.db.select().from(connectors).where(eq(connectors.key, "harvest"));
     await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: harvestRow!.id }); // first, full walk
     await work();
-    const changes = await tick(sims.sql, { seed: OPTS.seed, now: new Date(Date.now() + 60_000) });
+    const changes = await tick(harvest.sql, { seed: OPTS.seed, now: new Date(Date.now() + 60_000) });
     await quickAddJob({ connectionString: app.url }, "pull-time", { connectorId: harvestRow!.id });
     await work();
     const runs = await app.db.select().from(syncRuns).where(eq(syncRuns.connectorId, harvestRow!.id)).orderBy(syncRuns.startedAt);

@@ -4,52 +4,37 @@
  * key), a refused posting is validated again and sent with the fix, scope limits what a
  * user can replay, and a replay is audited.
  */
-import type { Server } from "node:http";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, erpPostings, exceptions, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
-import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
-import { FaultInjector, faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
+import { faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
 import { UNRESTRICTED } from "@/server/auth/scope";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { makeUser, serviceCtxFor, systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startNetSuite, type NetSuiteSimulator } from "../../../../test/simulators";
 import { validateEntries } from "../validation/validate-entries";
 import { previewReplay, replayPostings } from "./replay";
 import { sendDuePostings, type PostingPolicy } from "./send-due";
 
 const OPTS = { seed: 11, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const TOKEN = "replay-test-token";
 const FAST: PostingPolicy = { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0, batchSize: 500, leaseMs: 0, concurrency: 5 };
 
 let app: TestDatabase;
-let erp: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let injector: FaultInjector;
-let server: Server;
-let base: string;
+let erp: NetSuiteSimulator;
 
 beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
   await validateEntries({ ctx: systemCtx(app.db, "validation") });
-  erp = await freshSqlDatabase(10);
-  await ensureSchema(erp.sql);
-  await seedIfEmpty(erp.sql, OPTS);
-  injector = new FaultInjector();
-  server = createNetSuiteSimulator({ sql: erp.sql, accountId: "TSTDRV100001", token: TOKEN, faults: injector, concurrencyLimit: 5 });
-  base = await listen(server);
+  erp = await startNetSuite(OPTS);
 }, 120_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await erp?.drop();
+  await erp?.stop();
   await app?.drop();
 });
 
-const connector = () => createNetSuiteConnector({ baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001", token: TOKEN, concurrency: 5, timeoutMs: 2_000 });
+const connector = () => erp.connector({ timeoutMs: 2_000 });
 async function drain(policy: PostingPolicy = FAST) {
   for (let round = 0; round < 100; round++) {
     const s = await sendDuePostings({ ctx: systemCtx(app.db, "posting"), connector: connector(), policy });
@@ -69,9 +54,9 @@ describe("replaying dead letters", () => {
     const chosen = await pendingKeys(6);
     // hold back everything else, so only the chosen ones are sent now
     await app.db.update(erpPostings).set({ nextAttemptAt: sql`now() + interval '1 day'` }).where(and(eq(erpPostings.status, "pending"), sql`${erpPostings.id} not in (${sql.join(chosen.map((c) => sql`${c.id}`), sql`, `)})`));
-    injector.set(faultConfig.parse({ lostResponseRate: 1 }));
+    erp.injector.set(faultConfig.parse({ lostResponseRate: 1 }));
     await drain();
-    injector.set(NO_FAULTS);
+    erp.injector.set(NO_FAULTS);
     const rows = await app.db.select().from(erpPostings).where(inArray(erpPostings.id, chosen.map((c) => c.id)));
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => "dead"));
     deadIds = rows.map((r) => r.id);

@@ -3,32 +3,23 @@
  * NetSuite connector to the NetSuite simulator (seeded from the same generator, so jobs,
  * items and employees agree), with and without faults on the wire.
  */
-import type { Server } from "node:http";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { circuitBreakers, connectors, erpPostings, exceptions, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
 import type { CanonicalPostingRequest } from "@/server/domain/posting";
-import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
-import { FaultInjector, faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
+import { faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startNetSuite, type NetSuiteSimulator } from "../../../../test/simulators";
 import { validateEntries } from "../validation/validate-entries";
 import { sendDuePostings, type PostingPolicy } from "./send-due";
 
 const OPTS = { seed: 5, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const TOKEN = "posting-test-token";
 const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
 
 let app: TestDatabase;
-let erp: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let injector: FaultInjector;
-let server: Server;
-let base: string;
+let erp: NetSuiteSimulator;
 /** postings validation queued for the demo firm, sent in the first test */
 let queued: { key: string; entryId: string | null; request: unknown }[] = [];
 
@@ -36,20 +27,14 @@ beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
   await validateEntries({ ctx: systemCtx(app.db, "validation") });
-  erp = await freshSqlDatabase(20);
-  await ensureSchema(erp.sql);
-  await seedIfEmpty(erp.sql, OPTS);
-  injector = new FaultInjector();
-  server = createNetSuiteSimulator({ sql: erp.sql, accountId: "TSTDRV100001", token: TOKEN, faults: injector, concurrencyLimit: 5 });
-  base = await listen(server);
+  erp = await startNetSuite(OPTS, { pool: 20 });
 }, 120_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await erp?.drop();
+  await erp?.stop();
   await app?.drop();
 });
 
-const connector = () => createNetSuiteConnector({ baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001", token: TOKEN, concurrency: 5, timeoutMs: 2_000 });
+const connector = () => erp.connector({ timeoutMs: 2_000 });
 
 /** Sends until nothing is due; returns the summed summary. */
 async function drain(policy: PostingPolicy = FAST) {
@@ -76,9 +61,9 @@ describe("sending the outbox to the ERP", () => {
       .where(eq(erpPostings.status, "pending"));
     expect(queued.length).toBeGreaterThan(50);
 
-    injector.set(faultConfig.parse({ serverErrorRate: 0.3, rateLimitRate: 0.05, retryAfterSeconds: 0, resetRate: 0.05, lostResponseRate: 0.1, seed: 3 }));
+    erp.injector.set(faultConfig.parse({ serverErrorRate: 0.3, rateLimitRate: 0.05, retryAfterSeconds: 0, resetRate: 0.05, lostResponseRate: 0.1, seed: 3 }));
     const summary = await drain();
-    injector.set(NO_FAULTS);
+    erp.injector.set(NO_FAULTS);
 
     expect(summary.dead).toBe(0);
     expect(summary.rejected).toBe(0);
@@ -122,9 +107,9 @@ describe("sending the outbox to the ERP", () => {
     const { entry, request } = await bumpVersion(queued[1]!);
     const key = `hb-create-test-dead-${entry.id}`;
     await queue(entry, request, key);
-    injector.set(faultConfig.parse({ serverErrorRate: 1 }));
+    erp.injector.set(faultConfig.parse({ serverErrorRate: 1 }));
     const s = await drain({ ...FAST, maxAttempts: 3 });
-    injector.set(NO_FAULTS);
+    erp.injector.set(NO_FAULTS);
     expect(s).toMatchObject({ dead: 1, accepted: 0 });
     const [p] = await app.db.select().from(erpPostings).where(eq(erpPostings.idempotencyKey, key));
     expect(p).toMatchObject({ status: "dead", attempts: 3 });
@@ -139,7 +124,7 @@ describe("the circuit breaker in front of the ERP", () => {
   it("opens after repeated failures, sends nothing while open, then probes once and closes when the ERP is back", async () => {
     const [row] = await app.db
       .insert(connectors)
-      .values({ key: "netsuite-breaker-test", role: "erp", system: "netsuite", name: "NetSuite", baseUrl: `${base}/services/rest` })
+      .values({ key: "netsuite-breaker-test", role: "erp", system: "netsuite", name: "NetSuite", baseUrl: erp.apiUrl })
       .returning({ id: connectors.id });
     const breaker = { connectorId: row!.id, policy: { failureThreshold: 3, cooldownMs: 300, maxCooldownMs: 1_000 } };
     for (const q of queued.slice(2, 8)) {
@@ -147,9 +132,9 @@ describe("the circuit breaker in front of the ERP", () => {
       await queue(entry, request, `hb-create-test-breaker-${entry.id}`);
     }
     const send = () => sendDuePostings({ ctx: systemCtx(app.db, "posting"), connector: connector(), policy: { ...FAST, batchSize: 1, concurrency: 1 }, breaker });
-    const requests = () => Object.values(injector.counts).reduce((a, b) => a + b, 0);
+    const requests = () => Object.values(erp.injector.counts).reduce((a, b) => a + b, 0);
 
-    injector.set(faultConfig.parse({ outage: { from: new Date(Date.now() - 1000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } }));
+    erp.injector.set(faultConfig.parse({ outage: { from: new Date(Date.now() - 1000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } }));
     for (let i = 0; i < 3; i++) expect((await send()).retrying).toBe(1);
     const [open] = await app.db.select().from(circuitBreakers).where(eq(circuitBreakers.connectorId, row!.id));
     expect(open).toMatchObject({ state: "open", consecutiveFailures: 3, openings: 1 });
@@ -160,7 +145,7 @@ describe("the circuit breaker in front of the ERP", () => {
     expect(whileOpen).toMatchObject({ circuit: "open", claimed: 0 });
     expect(requests()).toBe(before); // the ERP was left alone
 
-    injector.set(NO_FAULTS);
+    erp.injector.set(NO_FAULTS);
     await new Promise((r) => setTimeout(r, 350));
     const probe = await send();
     // one posting probes; any answer from the ERP (here an acceptance or a refusal) closes the circuit

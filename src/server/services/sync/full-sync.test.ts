@@ -5,23 +5,15 @@
  * faults on both wires (30% 5xx, 429 bursts, lost responses, a 60 s outage of the ERP) —
  * and the ERP must end in the identical state, each valid entry version in it exactly once.
  */
-import type { Server } from "node:http";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectors, erpPostings, exceptions, syncRuns, timeEntries } from "@/server/db/schema";
 import { generateDemo } from "@/server/demo/generate";
 import { loadDemo } from "@/server/demo/load";
-import { createHarvestConnector } from "@/sync/connectors/harvest/connector";
-import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
-import { createHarvestSimulator } from "@/simulators/harvest/server";
-import { seedIfEmpty as seedHarvest } from "@/simulators/harvest/store";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty as seedNetSuite } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
 import { FaultInjector, faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { GENEROUS_RATE_LIMIT, startHarvest, startNetSuite, type HarvestSimulator, type NetSuiteSimulator } from "../../../../test/simulators";
 import { postOutbox } from "../posting/post-outbox";
 import type { PostingPolicy } from "../posting/send-due";
 import { pullTimeEntries } from "./pull-time";
@@ -33,48 +25,35 @@ const BREAKER = { failureThreshold: 5, cooldownMs: 500, maxCooldownMs: 2_000 };
 /** One firm: an app database with master data only, and both simulators with their own databases. */
 type World = {
   app: TestDatabase;
-  src: Awaited<ReturnType<typeof freshSqlDatabase>>;
-  erp: Awaited<ReturnType<typeof freshSqlDatabase>>;
+  src: HarvestSimulator;
+  erp: NetSuiteSimulator;
   harvestFaults: FaultInjector;
   erpFaults: FaultInjector;
-  servers: Server[];
   harvestId: string;
   erpId: string;
-  harvestBase: string;
-  erpBase: string;
 };
 
 async function buildWorld(): Promise<World> {
   const app = await createTestDatabase();
   await loadDemo(app.db, generateDemo(OPTS), { masterDataOnly: true });
-  const src = await freshSqlDatabase(6);
-  await seedHarvest(src.sql, OPTS);
-  const erp = await freshSqlDatabase(12);
-  await ensureSchema(erp.sql);
-  await seedNetSuite(erp.sql, OPTS);
+  const src = await startHarvest(OPTS, { token: "ht", pool: 6 });
+  const erp = await startNetSuite(OPTS, { token: "nt", pool: 12 });
   // an ERP that holds the firm's master data but none of its time yet: every record in it comes from this sync
   await erp.sql`truncate sim_netsuite.transactionline, sim_netsuite."transaction", sim_netsuite.timebill cascade`;
-  const harvestFaults = new FaultInjector();
-  const erpFaults = new FaultInjector();
-  const harvest = createHarvestSimulator({ sql: src.sql, accountId: "100001", token: "ht", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed, faults: harvestFaults });
-  const netsuite = createNetSuiteSimulator({ sql: erp.sql, accountId: "TSTDRV100001", token: "nt", concurrencyLimit: 5, faults: erpFaults });
-  const harvestBase = await listen(harvest);
-  const erpBase = await listen(netsuite);
-  const [h] = await app.db.insert(connectors).values({ key: "harvest", role: "source", system: "harvest", name: "Harvest", baseUrl: `${harvestBase}/v2`, accountId: "100001" }).returning();
-  const [n] = await app.db.insert(connectors).values({ key: "netsuite", role: "erp", system: "netsuite", name: "NetSuite", baseUrl: `${erpBase}/services/rest`, accountId: "TSTDRV100001" }).returning();
-  return { app, src, erp, harvestFaults, erpFaults, servers: [harvest, netsuite], harvestId: h!.id, erpId: n!.id, harvestBase, erpBase };
+  const [h] = await app.db.insert(connectors).values({ key: "harvest", role: "source", system: "harvest", name: "Harvest", baseUrl: src.apiUrl, accountId: src.accountId }).returning();
+  const [n] = await app.db.insert(connectors).values({ key: "netsuite", role: "erp", system: "netsuite", name: "NetSuite", baseUrl: erp.apiUrl, accountId: erp.accountId }).returning();
+  return { app, src, erp, harvestFaults: src.injector, erpFaults: erp.injector, harvestId: h!.id, erpId: n!.id };
 }
 
 async function dropWorld(w: World | undefined) {
   if (!w) return;
-  for (const s of w.servers) await close(s);
-  await w.src.drop();
-  await w.erp.drop();
+  await w.src.stop();
+  await w.erp.stop();
   await w.app.drop();
 }
 
-const harvestOf = (w: World) => createHarvestConnector({ baseUrl: `${w.harvestBase}/v2`, accountId: "100001", token: "ht", timeoutMs: 2_000, maxAttempts: 10, backoff: { baseMs: 10, maxMs: 200 }, rateLimit: { max: 100_000, windowMs: 15_000 } });
-const netsuiteOf = (w: World) => createNetSuiteConnector({ baseUrl: `${w.erpBase}/services/rest`, accountId: "TSTDRV100001", token: "nt", concurrency: 5, timeoutMs: 1_000 });
+const harvestOf = (w: World) => w.src.connector({ timeoutMs: 2_000, maxAttempts: 10, backoff: { baseMs: 10, maxMs: 200 }, rateLimit: GENEROUS_RATE_LIMIT });
+const netsuiteOf = (w: World) => w.erp.connector({ timeoutMs: 1_000 });
 
 /** Pull until a walk completes, then post until nothing is left to send. */
 async function sync(w: World, label: string) {

@@ -4,7 +4,6 @@
  * the ERP then arrive exactly, effective-dated and audited, and a fault on the wire stops the
  * run with a sentence, keeping only whole pages.
  */
-import type { Server } from "node:http";
 import { and, asc, eq, inArray, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -20,28 +19,20 @@ import {
   syncRuns,
 } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
-import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
 import type { ErpConnector } from "@/sync/connectors/types";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
-import { FaultInjector, faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
+import { faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startNetSuite, type NetSuiteSimulator } from "../../../../test/simulators";
 import { MasterDataPullError, pullMasterData, type MasterDataKindSummary, type MasterDataPullSummary } from "./pull-master-data";
 
 const OPTS = { seed: 11, consultants: 20, projects: 15, months: 3, endDate: "2026-11-20" };
-const TOKEN = "master-data-test-token";
 /** the day of the pulls: the demo's last day, so the seeded labor costs are the rates in effect */
 const TODAY = OPTS.endDate;
 const YESTERDAY = "2026-11-19";
 
 let app: TestDatabase;
-let erp: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let injector: FaultInjector;
-let server: Server;
-let base: string;
+let erp: NetSuiteSimulator;
 let connectorId: string;
 /** the job the ERP closes while it is failing (closed in Hourbridge by the next pull that reads jobs) */
 let closedWhileFailing: string;
@@ -49,25 +40,19 @@ let closedWhileFailing: string;
 beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
-  erp = await freshSqlDatabase(8);
-  await ensureSchema(erp.sql);
-  await seedIfEmpty(erp.sql, OPTS);
-  injector = new FaultInjector();
-  server = createNetSuiteSimulator({ sql: erp.sql, accountId: "TSTDRV100001", token: TOKEN, faults: injector, concurrencyLimit: 5 });
-  base = await listen(server);
+  erp = await startNetSuite(OPTS);
   const [c] = await app.db
     .insert(connectors)
-    .values({ key: "netsuite-master-data-test", role: "erp", system: "netsuite", name: "NetSuite (simulator)", baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001" })
+    .values({ key: "netsuite-master-data-test", role: "erp", system: "netsuite", name: "NetSuite (simulator)", baseUrl: erp.apiUrl, accountId: erp.accountId })
     .returning({ id: connectors.id });
   connectorId = c!.id;
 }, 120_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await erp?.drop();
+  await erp?.stop();
   await app?.drop();
 });
 
-const netsuite = () => createNetSuiteConnector({ baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001", token: TOKEN, concurrency: 5, timeoutMs: 5_000 });
+const netsuite = () => erp.connector({ timeoutMs: 5_000 });
 
 function pull(opts: { connector?: ErpConnector; pageSize?: number } = {}) {
   return pullMasterData({ ctx: systemCtx(app.db, "master-data"), connector: opts.connector ?? netsuite(), connectorId, trigger: "manual", today: TODAY, pageSize: opts.pageSize });
@@ -304,14 +289,14 @@ describe("pulling master data from the ERP", () => {
     closedWhileFailing = job!.id;
     const before = await stamps();
 
-    injector.set(faultConfig.parse({ serverErrorRate: 1 }));
+    erp.injector.set(faultConfig.parse({ serverErrorRate: 1 }));
     let error: unknown;
     try {
       await pull();
     } catch (err) {
       error = err;
     } finally {
-      injector.set(NO_FAULTS);
+      erp.injector.set(NO_FAULTS);
     }
     expect(error).toBeInstanceOf(MasterDataPullError);
     const e = error as MasterDataPullError;
@@ -340,7 +325,7 @@ describe("pulling master data from the ERP", () => {
     const failingAtEmployees: ErpConnector = {
       ...base,
       masterData: (kind, opts) => {
-        if (kind === "employees") injector.set(faultConfig.parse({ serverErrorRate: 1 }));
+        if (kind === "employees") erp.injector.set(faultConfig.parse({ serverErrorRate: 1 }));
         return base.masterData(kind, opts);
       },
     };
@@ -350,7 +335,7 @@ describe("pulling master data from the ERP", () => {
     } catch (err) {
       error = err;
     } finally {
-      injector.set(NO_FAULTS);
+      erp.injector.set(NO_FAULTS);
     }
     const e = error as MasterDataPullError;
     expect(e).toBeInstanceOf(MasterDataPullError);

@@ -2,46 +2,37 @@
  * The incremental time pull over real HTTP: the Harvest connector against the Harvest
  * simulator, into an app database seeded from the same demo generator.
  */
-import type { Server } from "node:http";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectors, syncCursors, syncRuns, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
-import { createHarvestConnector } from "@/sync/connectors/harvest/connector";
 import type { SourceConnector, SourcePullOptions } from "@/sync/connectors/types";
 import { tick } from "@/simulators/harvest/clock";
-import { createHarvestSimulator } from "@/simulators/harvest/server";
-import { seedIfEmpty } from "@/simulators/harvest/store";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startHarvest, type HarvestSimulator } from "../../../../test/simulators";
 import { pullTimeEntries } from "./pull-time";
 
 const OPTS = { seed: 8, consultants: 20, projects: 15, months: 2, endDate: "2026-11-18" };
 
 let app: TestDatabase;
-let src: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let server: Server;
+let src: HarvestSimulator;
 let connectorId: string;
 let harvest: SourceConnector;
 
 beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
-  src = await freshSqlDatabase(4);
-  await seedIfEmpty(src.sql, OPTS);
-  server = createHarvestSimulator({ sql: src.sql, accountId: "100001", token: "t", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed });
-  const base = await listen(server);
+  src = await startHarvest(OPTS);
   const [c] = await app.db
     .insert(connectors)
-    .values({ key: "harvest-test", role: "source", system: "harvest", name: "Harvest (simulator)", baseUrl: `${base}/v2`, accountId: "100001" })
+    .values({ key: "harvest-test", role: "source", system: "harvest", name: "Harvest (simulator)", baseUrl: src.apiUrl, accountId: src.accountId })
     .returning({ id: connectors.id });
   connectorId = c!.id;
-  harvest = createHarvestConnector({ baseUrl: `${base}/v2`, accountId: "100001", token: "t" });
+  harvest = src.connector();
 }, 120_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await src?.drop();
+  await src?.stop();
   await app?.drop();
 });
 

@@ -3,21 +3,16 @@
  * (seeded from the same generator), billed there, then read back through the NetSuite
  * connector's SuiteQL reads. Every figure is checked against SQL on the simulator's own tables.
  */
-import type { Server } from "node:http";
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, connectors, erpTimeRecords, invoiceLines, invoices, syncRuns, timeEntries } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
-import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
 import { NetSuiteReadError } from "@/sync/connectors/netsuite/readback";
 import type { ErpConnector } from "@/sync/connectors/types";
-import { ensureSchema } from "@/simulators/netsuite/schema";
-import { seedIfEmpty } from "@/simulators/netsuite/seed";
-import { createNetSuiteSimulator } from "@/simulators/netsuite/server";
-import { FaultInjector, faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
+import { faultConfig, NO_FAULTS } from "@/simulators/shared/faults";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startNetSuite, type NetSuiteSimulator } from "../../../../test/simulators";
 import { sendDuePostings, type PostingPolicy } from "../posting/send-due";
 import { validateEntries } from "../validation/validate-entries";
 import { parseMemoReference, readBack } from "./read-back";
@@ -27,10 +22,7 @@ const TOKEN = "read-back-test-token";
 const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
 
 let app: TestDatabase;
-let erp: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let injector: FaultInjector;
-let server: Server;
-let base: string;
+let erp: NetSuiteSimulator;
 let connectorId: string;
 /** the demo's whole range: its first work day to its end date */
 let from: string;
@@ -40,15 +32,10 @@ beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
   await validateEntries({ ctx: systemCtx(app.db, "validation") });
-  erp = await freshSqlDatabase(20);
-  await ensureSchema(erp.sql);
-  await seedIfEmpty(erp.sql, OPTS);
-  injector = new FaultInjector();
-  server = createNetSuiteSimulator({ sql: erp.sql, accountId: "TSTDRV100001", token: TOKEN, faults: injector, concurrencyLimit: 5 });
-  base = await listen(server);
+  erp = await startNetSuite(OPTS, { token: TOKEN, pool: 20 });
   const [c] = await app.db
     .insert(connectors)
-    .values({ key: "netsuite-read-back-test", role: "erp", system: "netsuite", name: "NetSuite (simulator)", baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001" })
+    .values({ key: "netsuite-read-back-test", role: "erp", system: "netsuite", name: "NetSuite (simulator)", baseUrl: erp.apiUrl, accountId: erp.accountId })
     .returning({ id: connectors.id });
   connectorId = c!.id;
   const [first] = await app.db.select({ d: sql<string>`min(${timeEntries.workDate})::text` }).from(timeEntries);
@@ -60,12 +47,11 @@ beforeAll(async () => {
   }
 }, 180_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await erp?.drop();
+  await erp?.stop();
   await app?.drop();
 });
 
-const connector = () => createNetSuiteConnector({ baseUrl: `${base}/services/rest`, accountId: "TSTDRV100001", token: TOKEN, concurrency: 5, timeoutMs: 5_000 });
+const connector = () => erp.connector({ timeoutMs: 5_000 });
 const read = (c: ErpConnector = connector(), range: { from: string; to: string } = { from, to }) =>
   readBack({ ctx: systemCtx(app.db, "read-back"), connector: c, connectorId, trigger: "manual", ...range, pageSize: 400 });
 
@@ -74,7 +60,7 @@ async function simCount(q: Promise<{ n: number }[]>): Promise<number> {
 }
 
 async function simHttp(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
+  const res = await fetch(`${erp.base}${path}`, {
     method,
     headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -335,8 +321,8 @@ describe("reading back what the ERP holds", () => {
   });
 
   it("fails the run with a sentence when SuiteQL answers with server errors", async () => {
-    injector.set(faultConfig.parse({ serverErrorRate: 1 }));
-    const s = await read().finally(() => injector.set(NO_FAULTS));
+    erp.injector.set(faultConfig.parse({ serverErrorRate: 1 }));
+    const s = await read().finally(() => erp.injector.set(NO_FAULTS));
     expect(s).toMatchObject({ status: "failed", retryable: true, pages: 0, fetched: 0, billed: 0 });
     expect(s.error).toMatch(/^The read-back of \d{4}-\d{2}-\d{2} to 2026-11-20 stopped after 0 page\(s\): SuiteQL answered 5\d\d[^\n]*\.$/);
     const [run] = await app.db.select().from(syncRuns).where(eq(syncRuns.id, s.runId));

@@ -1,33 +1,26 @@
-import type { Server } from "node:http";
 import { and, eq, inArray, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, idMappings, projects, sourceRefs } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
-import { createHarvestConnector } from "@/sync/connectors/harvest/connector";
-import { createHarvestSimulator } from "@/simulators/harvest/server";
-import { seedIfEmpty } from "@/simulators/harvest/store";
+import type { HarvestConnector } from "@/sync/connectors/harvest/connector";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { systemCtx } from "../../../../test/factories";
-import { close, freshSqlDatabase, listen } from "../../../../test/http";
+import { startHarvest, type HarvestSimulator } from "../../../../test/simulators";
 import { reverseSyncProjects } from "./reverse-sync";
 
 const OPTS = { seed: 21, consultants: 20, projects: 15, months: 2, endDate: "2026-11-18" };
 let app: TestDatabase;
-let src: Awaited<ReturnType<typeof freshSqlDatabase>>;
-let server: Server;
-let connector: ReturnType<typeof createHarvestConnector>;
+let src: HarvestSimulator;
+let connector: HarvestConnector;
 
 beforeAll(async () => {
   app = await createTestDatabase();
   await seedDemoData(app.db, OPTS);
-  src = await freshSqlDatabase(4);
-  await seedIfEmpty(src.sql, OPTS);
-  server = createHarvestSimulator({ sql: src.sql, accountId: "100001", token: "t", rateLimit: { max: 100_000, windowMs: 15_000 }, seed: OPTS.seed });
-  connector = createHarvestConnector({ baseUrl: `${await listen(server)}/v2`, accountId: "100001", token: "t" });
+  src = await startHarvest(OPTS);
+  connector = src.connector();
 }, 120_000);
 afterAll(async () => {
-  if (server) await close(server);
-  await src?.drop();
+  await src?.stop();
   await app?.drop();
 });
 
