@@ -19,6 +19,7 @@ for (const [who, path] of [
   ["admin", "/users"],
   ["admin", "/audit"],
   ["finance_ops", "/exceptions"],
+  ["finance_ops", "/imports"],
   ["executive", "/kpis"],
 ] as const) {
   test(`the shell at ${path} (${who}) has no serious accessibility violation`, async ({ page }) => {

@@ -28,7 +28,7 @@ test("finance ops checks a regional CSV, sees the bad row with its line, imports
   const bad = results.getByTestId("row-line-5");
   await expect(bad).toContainText(`E2E-${tag}-3`);
   await expect(bad).toContainText("Error");
-  await expect(bad).toContainText('Hours "four" is not valid');
+  await expect(bad).toContainText('hours "four" is not valid');
   await expect(results.getByTestId("row-line-2")).toContainText("New");
   await expect(page.getByLabel("What the import would do")).toContainText("Errors1");
   await page.screenshot({ path: "test-results/imports-dry-run.png", fullPage: true });

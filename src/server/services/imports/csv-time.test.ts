@@ -213,9 +213,9 @@ describe("importing approved time", () => {
         line: 7,
         entryId: "A-5",
         message:
-          'Hours "4.555" is not valid (expected a decimal number with a point and at most 2 decimals, e.g. 7.5); billable "maybe" is not valid (expected true/false, yes/no or 1/0).',
+          'hours "4.555" is not valid (expected a decimal number with a point and at most 2 decimals, e.g. 7.5); billable "maybe" is not valid (expected true/false, yes/no or 1/0).',
       },
-      { line: 8, entryId: "A-1", message: 'Entry_id "A-1" repeats the row on line 2; each entry may appear once in a file.' },
+      { line: 8, entryId: "A-1", message: 'entry_id "A-1" repeats the row on line 2; each entry may appear once in a file.' },
     ]);
     expect(await counts()).toEqual(before);
     const [audit] = await t.db.select().from(auditLog).where(eq(auditLog.action, "imports.time_csv.dry_run")).orderBy(desc(auditLog.id)).limit(1);

@@ -525,7 +525,12 @@ const CHUNK = 500;
 const SOURCE = "csv" as const;
 
 const lineError = (row: CheckedRow): LineError => ({ line: row.line, entryId: row.entryId, message: sentence(row.problems.join("; ")) });
-const sentence = (s: string) => (s ? `${s[0]!.toUpperCase()}${s.slice(1)}.` : s);
+/** A row's problems as one sentence; one that starts with a column keeps the column as the file spells it. */
+const sentence = (s: string) => {
+  if (!s) return s;
+  const first = s.split(/\s/, 1)[0]!;
+  return (CSV_COLUMNS as readonly string[]).includes(first) ? `${s}.` : `${s[0]!.toUpperCase()}${s.slice(1)}.`;
+};
 
 /**
  * Imports a regional office's CSV of approved time (DESIGN §1, legacy feed), read as a stream.
