@@ -1,5 +1,6 @@
 "use client";
 
+import { codeLabel } from "@/lib/exception-labels";
 import Link from "next/link";
 import { FileCheck2, Upload } from "lucide-react";
 import { useId, useRef, useState } from "react";
@@ -169,6 +170,23 @@ function CheckResult({
         </Button>
       </div>
       <Totals report={report} caption="What the import would do" />
+      {report.validation.wouldPost + report.validation.wouldBlock > 0 && (
+        <p className="mb-3 text-sm text-slate-700" aria-label="What validation would decide">
+          Of the rows that would be written, <span className="font-medium text-slate-900">{plural(report.validation.wouldPost, "row")}</span> would pass validation
+          and be posted to the ERP
+          {report.validation.wouldBlock > 0 && (
+            <>
+              ; <span className="font-medium text-red-700">{plural(report.validation.wouldBlock, "row")}</span> would be blocked (
+              {Object.entries(report.validation.byCode)
+                .sort((a, b) => b[1] - a[1])
+                .map(([code, n]) => `${codeLabel(code)} ${n.toLocaleString("en-US")}`)
+                .join(", ")}
+              ) and appear in Exceptions
+            </>
+          )}
+          .
+        </p>
+      )}
       <div className="mb-2 flex items-center gap-2">
         <label htmlFor="row-filter" className="text-xs font-medium text-slate-700">
           Show

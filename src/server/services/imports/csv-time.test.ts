@@ -217,9 +217,26 @@ describe("importing approved time", () => {
       },
       { line: 8, entryId: "A-1", message: 'entry_id "A-1" repeats the row on line 2; each entry may appear once in a file.' },
     ]);
+    // the rules say today what validation will say after the import: all four would post
+    expect(report.validation).toEqual({ wouldPost: 4, wouldBlock: 0, byCode: {} });
+    expect(report.rowResults[0]!.message).toBe("A new approved entry. Passes validation: it would be posted to the ERP.");
     expect(await counts()).toEqual(before);
     const [audit] = await t.db.select().from(auditLog).where(eq(auditLog.action, "imports.time_csv.dry_run")).orderBy(desc(auditLog.id)).limit(1);
     expect(audit!.after).toMatchObject({ fileName: "emea-may.csv", rows: 6, totals: { new: 4, error: 2 } });
+  });
+
+  it("the dry run says which rows would be blocked and why: an unmapped project, hours over a day", async () => {
+    const before = await counts();
+    const odd = [
+      "entry_id,person,project,task,work_date,hours,billable",
+      "U-1,csv-ana,csv-nowhere,csv-senior,2026-05-11,2,yes",
+      "U-2,csv-ana,csv-acme,csv-senior,2026-05-12,25,yes",
+    ].join("\n");
+    const report = await run(odd, true);
+    expect(report.validation).toMatchObject({ wouldPost: 0, wouldBlock: 2, byCode: { PROJECT_UNMAPPED: 1, HOURS_INVALID: 1 } });
+    expect(report.rowResults[0]).toMatchObject({ outcome: "new", validation: { ok: false, codes: ["PROJECT_UNMAPPED"] } });
+    expect(report.rowResults[0]!.message).toMatch(/^A new approved entry\. Would be blocked: .*csv-nowhere.*mapping/);
+    expect(await counts()).toEqual(before);
   });
 
   it("applying creates the entries, queues their postings, keeps the bad rows as PAYLOAD_INVALID and records the run", async () => {
@@ -279,7 +296,7 @@ describe("importing approved time", () => {
     const changed = file.replace("2026-05-14,A-4,csv-ana,csv-acme,csv-senior,7.25,no", "2026-05-14,A-4,csv-ana,csv-acme,csv-senior,6,no");
     const check = await run(changed, true);
     expect(check.totals).toEqual({ new: 0, changed: 1, unchanged: 3, error: 2 });
-    expect(check.rowResults.find((r) => r.entryId === "A-4")).toMatchObject({ line: 6, outcome: "changed", message: "Changed (hours 7.25 → 6.00): a new version." });
+    expect(check.rowResults.find((r) => r.entryId === "A-4")).toMatchObject({ line: 6, outcome: "changed", message: "Changed (hours 7.25 → 6.00): a new version. Passes validation: it would be posted to the ERP.", validation: { ok: true } });
 
     const applied = await run(changed, false);
     expect(applied.run).toMatchObject({ created: 0, updated: 1, unchanged: 3, postingsCreated: 1 });

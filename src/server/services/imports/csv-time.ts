@@ -15,6 +15,12 @@ import { canonicalTimeEntry, type CanonicalTimeEntry } from "../entries/schemas"
 import { invalid } from "../errors";
 import { raiseException } from "../exceptions/raise";
 import { validateEntries } from "../validation/validate-entries";
+import { loadLookupData } from "../validation/load-lookups";
+import { buildLookups } from "@/sync/rules/lookups";
+import { validateBatch } from "@/sync/rules/validate";
+import type { EntryForValidation } from "@/sync/rules/types";
+import { env } from "@/env";
+import { randomUUID } from "node:crypto";
 
 /* ------------------------------------------------------------------------------------------
  * RFC 4180 parsing, fed text as it arrives
@@ -488,7 +494,14 @@ function batcher<T>(size: number, flush: (batch: T[]) => Promise<void>) {
  * ---------------------------------------------------------------------------------------- */
 
 export type RowOutcome = "new" | "changed" | "unchanged" | "error";
-export type RowResult = { line: number; entryId: string | null; outcome: RowOutcome; message: string | null };
+export type RowResult = {
+  line: number;
+  entryId: string | null;
+  outcome: RowOutcome;
+  message: string | null;
+  /** dry run, rows that would be approved at a new version: what validation would decide today */
+  validation?: { ok: true } | { ok: false; codes: string[]; reason: string };
+};
 export type LineError = { line: number; entryId: string | null; message: string };
 
 export type CsvImportReport = {
@@ -497,6 +510,8 @@ export type CsvImportReport = {
   bytes: number;
   rows: number;
   totals: Record<RowOutcome, number>;
+  /** dry run: of the new and changed rows, how many would pass validation and be posted, how many be blocked (by code) */
+  validation: { wouldPost: number; wouldBlock: number; byCode: Record<string, number> };
   /** dry run: what would happen to each row, in file order (the first ROW_RESULTS_SHOWN) */
   rowResults: RowResult[];
   rowResultsTruncated: boolean;
@@ -566,6 +581,7 @@ function emptyReport(dryRun: boolean, fileName: string): CsvImportReport {
     bytes: 0,
     rows: 0,
     totals: { new: 0, changed: 0, unchanged: 0, error: 0 },
+    validation: { wouldPost: 0, wouldBlock: 0, byCode: {} },
     rowResults: [],
     rowResultsTruncated: false,
     errors: [],
@@ -604,6 +620,54 @@ function predict(e: CanonicalTimeEntry, current: typeof timeEntries.$inferSelect
   return { outcome: "unchanged", message: null };
 }
 
+type Judged = { row: CheckedRow; current: typeof timeEntries.$inferSelect | undefined; result: RowResult };
+
+/**
+ * The rules, run on the rows that would become approved entries at a new version, exactly as
+ * validation would run them after the import (same lookups, same batch rules), writing
+ * nothing: the dry run says which rows would post and which would be blocked, and why.
+ */
+async function judge(ctx: ServiceCtx & { db: Db }, judged: Judged[], report: CsvImportReport) {
+  const pending = judged.filter((j) => j.result.outcome === "new" || (j.result.outcome === "changed" && j.current?.state !== "billed"));
+  if (pending.length === 0) return;
+  const batch: EntryForValidation[] = pending.map(({ row, current }) => {
+    const e = row.entry as CanonicalTimeEntry;
+    const changed = current ? current.contentHash !== timeEntryMaterialHash(e) : true;
+    return {
+      id: current?.id ?? randomUUID(),
+      sourceSystem: SOURCE,
+      sourceId: e.sourceId,
+      version: current ? current.version + (changed ? 1 : 0) : 1,
+      state: "approved",
+      workDate: e.workDate,
+      hours: new Big(e.hours).toFixed(2),
+      billable: e.billable,
+      sourceUserId: e.sourceUserId,
+      sourceProjectId: e.sourceProjectId,
+      sourceTaskId: e.sourceTaskId,
+      sourceBillRate: e.sourceBillRate,
+      sourceCurrency: e.sourceCurrency,
+    };
+  });
+  const verdicts = validateBatch(batch, buildLookups(await loadLookupData(ctx.db, batch, env.REPORTING_CURRENCY)));
+  for (const [i, v] of verdicts.entries()) {
+    const r = pending[i]!.result;
+    if (v.ok) {
+      r.validation = { ok: true };
+      report.validation.wouldPost += 1;
+      r.message = `${r.message ?? ""} Passes validation: it would be posted to the ERP.`.trim();
+      continue;
+    }
+    const codes = [...new Set(v.failures.map((f) => f.code))];
+    for (const c of codes) report.validation.byCode[c] = (report.validation.byCode[c] ?? 0) + 1;
+    report.validation.wouldBlock += 1;
+    const first = v.failures[0]!.message;
+    const reason = v.failures.length > 1 ? `${first.replace(/\.$/, "")} (and ${v.failures.length - 1} more).` : first;
+    r.validation = { ok: false, codes, reason };
+    r.message = `${r.message ?? ""} Would be blocked: ${reason}`.trim();
+  }
+}
+
 async function dryRun(ctx: ServiceCtx & { db: Db }, stream: AsyncIterable<Uint8Array>, fileName: string, limits: CsvLimits): Promise<CsvImportReport> {
   const report = emptyReport(true, fileName);
   const record = (r: RowResult) => {
@@ -617,14 +681,17 @@ async function dryRun(ctx: ServiceCtx & { db: Db }, stream: AsyncIterable<Uint8A
       ? await ctx.db.select().from(timeEntries).where(and(eq(timeEntries.sourceSystem, SOURCE), inArray(timeEntries.sourceId, ids)))
       : [];
     const bySourceId = new Map(existing.map((e) => [e.sourceId, e]));
+    const results: Judged[] = [];
     for (const row of batch) {
       if (row.kind !== "ok") {
         noteError(report, row);
-        record({ line: row.line, entryId: row.entryId, outcome: "error", message: lineError(row).message });
+        results.push({ row, current: undefined, result: { line: row.line, entryId: row.entryId, outcome: "error", message: lineError(row).message } });
         continue;
       }
-      record({ line: row.line, entryId: row.entryId, ...predict(row.entry as CanonicalTimeEntry, bySourceId.get(row.entryId!)) });
+      results.push({ row, current: bySourceId.get(row.entryId!), result: { line: row.line, entryId: row.entryId, ...predict(row.entry as CanonicalTimeEntry, bySourceId.get(row.entryId!)) } });
     }
+    await judge(ctx, results, report);
+    for (const r of results) record(r.result);
   });
   const { bytes, rows } = await scan(stream, limits, (row) => chunks.add(row));
   await chunks.done();
