@@ -145,3 +145,33 @@ export const erpTimeRecords = pgTable(
     index("erp_time_records_unmatched_idx").on(t.workDate).where(sql`${t.timeEntryId} is null`),
   ],
 );
+
+/**
+ * Every attempt to send a posting, as it happened: when, how long, what came back. The
+ * posting row keeps only the latest; this is its history (the exception drawer's lineage, the
+ * sync console's error rate, latency and errors by class).
+ */
+export const erpPostingAttempts = pgTable(
+  "erp_posting_attempts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    postingId: uuid("posting_id").notNull().references(() => erpPostings.id),
+    connectorId: uuid("connector_id").references(() => connectors.id),
+    attempt: integer("attempt").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    /** accepted | found (already in the ERP, by key) | rejected | transient */
+    outcome: text("outcome").notNull(),
+    /** the HTTP status, when there was an answer */
+    httpStatus: integer("http_status"),
+    /** a short class for charts: 5xx, 429, timeout, network, rejected:<code>… */
+    errorClass: text("error_class"),
+    error: text("error"),
+    response: jsonb("response"),
+    correlationId: text("correlation_id").notNull(),
+  },
+  (t) => [
+    index("erp_posting_attempts_posting_idx").on(t.postingId, t.attempt),
+    index("erp_posting_attempts_connector_time_idx").on(t.connectorId, t.startedAt),
+  ],
+);

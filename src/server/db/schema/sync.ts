@@ -28,6 +28,13 @@ export const connectors = pgTable("connectors", {
   settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
   scheduleCron: text("schedule_cron"),
   paused: boolean("paused").notNull().default(false),
+  pausedAt: timestamp("paused_at", { withTimezone: true }),
+  pausedBy: text("paused_by"),
+  pauseReason: text("pause_reason"),
+  /** the last "test the connection": when, and what it found in a sentence */
+  lastTestedAt: timestamp("last_tested_at", { withTimezone: true }),
+  lastTestOk: boolean("last_test_ok"),
+  lastTestMessage: text("last_test_message"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -159,3 +166,36 @@ export const circuitBreakers = pgTable("circuit_breakers", {
   lastError: text("last_error"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** The outbox's depth per ERP connector, once a minute: the backlog over time. */
+export const queueSnapshots = pgTable(
+  "queue_snapshots",
+  {
+    connectorId: uuid("connector_id").notNull().references(() => connectors.id),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    pending: integer("pending").notNull(),
+    retrying: integer("retrying").notNull(),
+    dead: integer("dead").notNull(),
+    rejected: integer("rejected").notNull(),
+    /** the oldest posting still waiting, if any */
+    oldestWaitingAt: timestamp("oldest_waiting_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.connectorId, t.at] })],
+);
+
+/**
+ * Log lines of the worker's runs, as the structured log wrote them (info and above, carrying
+ * a correlation id), so a run's page can show its lines without anyone reading a server's logs.
+ */
+export const logLines = pgTable(
+  "log_lines",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    correlationId: text("correlation_id").notNull(),
+    level: text("level").notNull(),
+    msg: text("msg").notNull(),
+    fields: jsonb("fields").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("log_lines_correlation_idx").on(t.correlationId, t.id), index("log_lines_at_idx").on(t.at)],
+);

@@ -81,6 +81,19 @@ describe("sending the outbox to the ERP", () => {
       .where(inArray(erpPostings.idempotencyKey, queued.map((q) => q.key)));
     expect(rows).toHaveLength(queued.length);
     for (const r of rows) expect(r).toMatchObject({ state: "posted", erpId: r.sentErpId, postedVersion: r.sentVersion });
+
+    // every attempt is on record, numbered, with what came back; the last one of each is its acceptance
+    const [a] = (await app.db.execute(sql`
+      select count(*)::int as attempts,
+             (select sum(attempts)::int from erp_postings where id in (select posting_id from erp_posting_attempts)) as claimed,
+             count(*) filter (where outcome in ('accepted', 'found'))::int as accepted,
+             count(*) filter (where error_class = '5xx')::int as server_errors,
+             count(*) filter (where outcome = 'found')::int as found
+      from erp_posting_attempts`)) as unknown as [{ attempts: number; claimed: number; accepted: number; server_errors: number; found: number }];
+    expect(a.attempts).toBe(a.claimed);
+    expect(a.accepted).toBe(queued.length);
+    expect(a.server_errors).toBeGreaterThan(0);
+    expect(a.found).toBe(summary.foundAlready);
   });
 
   it("a second run finds nothing to send and changes nothing in the ERP", async () => {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { ErpConnector, PostingOutcome, PostingRequest } from "@/sync/connectors/types";
 import { withTx, type Db } from "../../db/client";
-import { erpPostings, timeEntries } from "../../db/schema";
+import { erpPostingAttempts, erpPostings, timeEntries } from "../../db/schema";
 import { transition } from "../../domain/entry-state";
 import { SUBJECTS } from "@/sync/rules/types";
 import { systemName } from "@/sync/rules/rules";
@@ -81,8 +81,10 @@ export async function sendDuePostings({
   const workers = Array.from({ length: Math.min(policy.concurrency, claimed.length) }, async () => {
     while (next < claimed.length) {
       const posting = claimed[next++]!;
+      const startedAt = new Date();
       const outcome = await send(connector, posting);
-      const result = await record(ctx, posting, outcome, policy, random);
+      const attempt = { startedAt, durationMs: Date.now() - startedAt.getTime(), connectorId: breaker?.connectorId ?? null };
+      const result = await record(ctx, posting, outcome, policy, random, attempt);
       if (breaker) {
         // an ERP that answers (even with a refusal or a rate limit) is up; silence and 5xx are not
         const down = outcome.kind === "transient" && (outcome.status === null || outcome.status >= 500);
@@ -142,9 +144,23 @@ async function record(
   outcome: PostingOutcome,
   policy: PostingPolicy,
   random: () => number,
+  attempt: { startedAt: Date; durationMs: number; connectorId: string | null },
 ): Promise<"accepted" | "rejected" | "retrying" | "dead"> {
   const actorLabel = ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`;
   return withTx(ctx.db, async (tx) => {
+    await tx.insert(erpPostingAttempts).values({
+      postingId: posting.id,
+      connectorId: attempt.connectorId,
+      attempt: posting.attempts,
+      startedAt: attempt.startedAt,
+      durationMs: attempt.durationMs,
+      outcome: outcome.kind === "accepted" && (outcome as { found?: boolean }).found ? "found" : outcome.kind,
+      httpStatus: outcome.kind === "transient" ? outcome.status : httpStatusOf(outcome.response),
+      errorClass: errorClass(outcome),
+      error: outcome.kind === "rejected" ? `${outcome.code}: ${outcome.message}` : outcome.kind === "transient" ? outcome.reason : null,
+      response: ("response" in outcome ? (outcome.response ?? null) : null) as object | null,
+      correlationId: ctx.correlationId,
+    });
     const [entry] = posting.timeEntryId
       ? await tx.select().from(timeEntries).where(eq(timeEntries.id, posting.timeEntryId)).for("update")
       : [];
@@ -214,6 +230,21 @@ async function record(
       .where(eq(erpPostings.id, posting.id));
     return "retrying";
   });
+}
+
+/** A short class of what went wrong, for charts and grouping: 5xx, 429, timeout, network, rejected:<code>. */
+export function errorClass(outcome: PostingOutcome): string | null {
+  if (outcome.kind === "accepted") return null;
+  if (outcome.kind === "rejected") return `rejected:${outcome.code}`;
+  if (outcome.status === 429) return "429";
+  if (outcome.status !== null && outcome.status >= 500) return "5xx";
+  if (outcome.status !== null) return `http_${outcome.status}`;
+  return /time(d)? ?out|timeout/i.test(outcome.reason) ? "timeout" : "network";
+}
+
+function httpStatusOf(response: unknown): number | null {
+  const s = (response as { status?: unknown } | null)?.status;
+  return typeof s === "number" ? s : null;
 }
 
 /** What an exception about one entry says of it: subject, scope and what it blocks. */
