@@ -27,3 +27,15 @@ describe("connector schedules (cron)", () => {
     expect(() => parseCron(expr)).toThrow(why);
   });
 });
+
+describe("the next time a schedule fires", () => {
+  it("is the next matching minute after the given instant, in UTC", async () => {
+    const { nextFire } = await import("./cron");
+    expect(nextFire(parseCron("*/5 * * * *"), at("2026-05-12T10:15:30Z"))?.toISOString()).toBe("2026-05-12T10:20:00.000Z");
+    expect(nextFire(parseCron("* * * * *"), at("2026-05-12T10:15:00Z"))?.toISOString()).toBe("2026-05-12T10:16:00.000Z");
+    expect(nextFire(parseCron("0 3 * * *"), at("2026-05-12T10:15:00Z"))?.toISOString()).toBe("2026-05-13T03:00:00.000Z");
+    expect(nextFire(parseCron("30 2 1,15 * *"), at("2026-05-15T02:30:00Z"))?.toISOString()).toBe("2026-06-01T02:30:00.000Z");
+    expect(nextFire(parseCron("0 12 * * 6"), at("2026-05-12T12:00:00Z"))?.toISOString()).toBe("2026-05-16T12:00:00.000Z"); // Saturday
+    expect(nextFire(parseCron("0 0 31 2 *"), at("2026-05-12T12:00:00Z"))).toBeNull(); // 31 February never comes
+  });
+});

@@ -47,3 +47,32 @@ export function cronMatches(cron: Cron, at: Date): boolean {
     dow.has(at.getUTCDay())
   );
 }
+
+/** The next minute (UTC) strictly after `from` at which the schedule fires; null if none within a year. */
+export function nextFire(cron: Cron, from: Date): Date | null {
+  const t = new Date(Math.floor(from.getTime() / 60_000) * 60_000 + 60_000);
+  const [minute, hour, dom, month] = cron.sets as [Set<number>, Set<number>, Set<number>, Set<number>];
+  for (let i = 0; i < 366 * 24 * 60; ) {
+    // skip whole days and hours that cannot match before trying minutes
+    if (!month.has(t.getUTCMonth() + 1) || !dom.has(t.getUTCDate()) || !cronMatchesDay(cron, t)) {
+      const skip = 24 * 60 - (t.getUTCHours() * 60 + t.getUTCMinutes());
+      t.setTime(t.getTime() + skip * 60_000);
+      i += skip;
+      continue;
+    }
+    if (!hour.has(t.getUTCHours())) {
+      const skip = 60 - t.getUTCMinutes();
+      t.setTime(t.getTime() + skip * 60_000);
+      i += skip;
+      continue;
+    }
+    if (minute.has(t.getUTCMinutes())) return new Date(t);
+    t.setTime(t.getTime() + 60_000);
+    i += 1;
+  }
+  return null;
+}
+
+function cronMatchesDay(cron: Cron, at: Date): boolean {
+  return cron.sets[4]!.has(at.getUTCDay());
+}

@@ -24,6 +24,7 @@ const ACCESS: Record<string, Access> = {
   "audit.list": ["admin"],
   "audit.facets": ["admin"],
   "exceptions.summary": ["admin", "finance_ops", "pmo"],
+  "sync.overview": ["admin", "finance_ops"],
   "sync.runNow": ["admin"],
   "sync.replayPreview": ["admin", "finance_ops"],
   "sync.replay": ["admin", "finance_ops"],

@@ -1,11 +1,14 @@
 import { previewReplay, replayInput, replayPostings } from "../../services/posting/replay";
 import { runNow, runNowInput } from "../../services/sync/run-now";
+import { connectorsOverview } from "../../services/sync/overview";
 import { adminProcedure, requireRole, router } from "../trpc";
 
 /** Replay is for the people who answer for postings: finance ops and admins. */
 const replayProcedure = requireRole("admin", "finance_ops");
 
 export const syncRouter = router({
+  /** every connector: status and why, last success, schedules, backlog, error rate, limits, breaker */
+  overview: replayProcedure.query(({ ctx }) => connectorsOverview({ ctx: ctx.svc })),
   /** queue a pull, full walk, posting run, master-data pull or read-back now */
   runNow: adminProcedure.input(runNowInput).mutation(({ ctx, input }) => runNow({ ctx: ctx.svc, input })),
   /** what a replay of the selection would send (first 200 items listed), changing nothing */
