@@ -100,4 +100,11 @@ describe("parseEnv", () => {
     expect(message).toContain("PORT");
     expect(message).toContain("LOG_LEVEL");
   });
+
+  it("leaves the metrics endpoint off unless METRICS_TOKEN is set, and refuses a short token", () => {
+    expect(parseEnv({}).METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv({ METRICS_TOKEN: "" }).METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv({ METRICS_TOKEN: "0123456789abcdef0123" }).METRICS_TOKEN).toBe("0123456789abcdef0123");
+    expect(parseError({ METRICS_TOKEN: "short" })).toContain("METRICS_TOKEN: must be at least 16 characters");
+  });
 });

@@ -39,6 +39,14 @@ const schema = z
       .regex(/^[A-Z]{3}$/, "must be a three-letter ISO currency code, e.g. USD")
       .default("USD"),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** the bearer token a Prometheus scraper sends to /api/metrics; unset, the endpoint answers 404 */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** encrypts connector secrets at rest (AES-256-GCM); the launcher generates one in embedded mode */
+    CONNECTOR_SECRETS_KEY: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes in base64 (openssl rand -base64 32)")
+      .optional(),
   })
   .superRefine((v, ctx) => {
     const oidc = [v.AUTH_OIDC_ISSUER, v.AUTH_OIDC_CLIENT_ID, v.AUTH_OIDC_CLIENT_SECRET];
@@ -77,3 +85,17 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
 }
 
 export const env: Env = parseEnv(process.env);
+
+/**
+ * CONNECTOR_SECRETS_KEY (base64), for the code that reads or writes connector secrets; throws
+ * a sentence when it is not set. Read when needed, as the launcher sets it for its children.
+ */
+export function connectorSecretsKeyFrom(source: Record<string, string | undefined> = process.env): string {
+  const key = parseEnv(source).CONNECTOR_SECRETS_KEY;
+  if (!key) {
+    throw new Error(
+      "CONNECTOR_SECRETS_KEY is not set. Start Hourbridge with `npm run dev` (it keeps one under .data/), or set it to 32 random bytes in base64 (openssl rand -base64 32).",
+    );
+  }
+  return key;
+}

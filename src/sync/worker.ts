@@ -8,6 +8,7 @@ import { z } from "zod";
 import { createDb } from "@/server/db/client";
 import { parseKey } from "@/server/crypto/secrets";
 import { createLog, LOG_LEVELS, type LogLevel as Level } from "@/server/log";
+import { createLogSink } from "@/server/log-sink";
 import { CRONTAB, taskList } from "./tasks";
 
 const env = z
@@ -24,7 +25,10 @@ if (!env.success) {
   process.exit(1);
 }
 
-const log = createLog({ level: env.data.LOG_LEVEL, fields: { process: "worker", pid: process.pid } });
+const { db, sql } = createDb(env.data.DATABASE_URL, { max: env.data.WORKER_CONCURRENCY + 2 });
+/** every line on stdout; the runs' lines (info and above, with a correlation id) also in log_lines */
+const sink = createLogSink({ db });
+const log = createLog({ level: env.data.LOG_LEVEL, fields: { process: "worker", pid: process.pid }, write: sink.write });
 const LEVEL: Record<LogLevel, Level> = { error: "error", warning: "warn", info: "info", debug: "debug" } as Record<LogLevel, Level>;
 /** the queue's own lines, as JSON, with the job as correlation id */
 const queueLogger = new Logger((scope) => {
@@ -42,7 +46,6 @@ function pick(o: object | undefined, keys: string[]) {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([k]) => keys.includes(k)));
 }
 
-const { db, sql } = createDb(env.data.DATABASE_URL, { max: env.data.WORKER_CONCURRENCY + 2 });
 const tasks = taskList({ db, secretsKey: parseKey(env.data.CONNECTOR_SECRETS_KEY), log });
 const runner = await run({
   connectionString: env.data.DATABASE_URL,
@@ -53,5 +56,10 @@ const runner = await run({
   logger: queueLogger,
 });
 log.info(`worker running ${Object.keys(tasks).join(", ")}`, { concurrency: env.data.WORKER_CONCURRENCY });
-await runner.promise;
-await sql.end({ timeout: 5 });
+try {
+  await runner.promise;
+} finally {
+  // the lines still waiting reach log_lines before the pool closes
+  await sink.close();
+  await sql.end({ timeout: 5 });
+}

@@ -28,6 +28,17 @@ const ACCESS: Record<string, Access> = {
   "sync.runNow": ["admin"],
   "sync.replayPreview": ["admin", "finance_ops"],
   "sync.replay": ["admin", "finance_ops"],
+  "connectors.pause": ["admin"],
+  "connectors.resume": ["admin"],
+  "connectors.updateSchedule": ["admin"],
+  "connectors.updateLimits": ["admin"],
+  "connectors.updateEndpoint": ["admin"],
+  "connectors.testConnection": ["admin"],
+  "syncConsole.runs": ["admin", "finance_ops"],
+  "syncConsole.run": ["admin", "finance_ops"],
+  "syncConsole.deadLetters": ["admin", "finance_ops"],
+  "syncConsole.deadLetterItems": ["admin", "finance_ops"],
+  "syncConsole.charts": ["admin", "finance_ops"],
 };
 
 type Outcome = "ok" | TRPCError["code"];

@@ -2,6 +2,8 @@ import { auditRouter } from "./routers/audit";
 import { exceptionsRouter } from "./routers/exceptions";
 import { meRouter } from "./routers/me";
 import { syncRouter } from "./routers/sync";
+import { connectorsRouter } from "./routers/connectors";
+import { syncConsoleRouter } from "./routers/sync-console";
 import { usersRouter } from "./routers/users";
 import { createCallerFactory, router } from "./trpc";
 
@@ -12,6 +14,8 @@ export const appRouter = router({
   audit: auditRouter,
   exceptions: exceptionsRouter,
   sync: syncRouter,
+  connectors: connectorsRouter,
+  syncConsole: syncConsoleRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,7 +4,7 @@ import { createDb } from "./client";
 import { migrationStatus, readJournal, runMigrations } from "./migrate";
 import { checkHealth } from "../services/health";
 import packageJson from "../../../package.json" with { type: "json" };
-import { createEmptyDatabase } from "../../../test/db";
+import { createEmptyDatabase, createTestDatabase } from "../../../test/db";
 
 describe("migrations on a fresh database", () => {
   let empty: Awaited<ReturnType<typeof createEmptyDatabase>>;
@@ -86,5 +86,59 @@ describe("migrations on a fresh database", () => {
     } finally {
       await bad.sql.end({ timeout: 1 });
     }
+  });
+});
+
+describe("health with connectors", () => {
+  let app: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    app = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await app?.drop();
+  });
+
+  it("is ok with every connector healthy, and names each one's state without URLs or secrets", async () => {
+    const [erp] = await app.sql`insert into connectors (key, role, system, name, base_url, credentials_encrypted) values ('erp', 'erp', 'netsuite', 'ERP', 'http://erp.internal:9', 'sealed-secret') returning id`;
+    const [src] = await app.sql`insert into connectors (key, role, system, name, base_url) values ('src', 'source', 'harvest', 'Source', 'http://src.internal:9') returning id`;
+    await app.sql`insert into sync_runs (connector_id, kind, trigger, status, started_at, finished_at, correlation_id)
+                  values (${src!.id}, 'time_pull', 'schedule', 'succeeded', now() - interval '10 minutes', now() - interval '9 minutes', 'c')`;
+    await app.sql`insert into erp_postings (kind, entry_version, idempotency_key, status, request, correlation_id) values ('create', 1, 'k1', 'pending', '{}', 'c'), ('create', 1, 'k2', 'dead', '{}', 'c')`;
+    const health = await checkHealth(app.db);
+    expect(health.status).toBe("ok");
+    expect(health.reasons).toEqual([]);
+    expect(health.connectors).toEqual([
+      { key: "erp", role: "erp", system: "netsuite", status: "healthy", reason: null, paused: false, breaker: "closed", lastSuccessAgeSeconds: null, failedKinds: [],
+        backlog: { waiting: 1, retrying: 0, dead: 1, rejected: 0, oldestWaitingAgeSeconds: expect.any(Number) } },
+      { key: "src", role: "source", system: "harvest", status: "healthy", reason: null, paused: false, breaker: null, lastSuccessAgeSeconds: expect.any(Number), failedKinds: [], backlog: null },
+    ]);
+    expect(health.connectors![1]!.lastSuccessAgeSeconds).toBeGreaterThanOrEqual(539);
+    const text = JSON.stringify(health);
+    expect(text).not.toContain("internal:9");
+    expect(text).not.toContain("sealed-secret");
+    void erp;
+  });
+
+  it("an unhealthy connector makes the app degraded (not down), with the reason; a paused one does not", async () => {
+    const [erp] = await app.sql`select id from connectors where key = 'erp'`;
+    const [src] = await app.sql`select id from connectors where key = 'src'`;
+    await app.sql`insert into circuit_breakers (connector_id, state, consecutive_failures, probe_at, last_error) values (${erp!.id}, 'open', 5, now() + interval '30 seconds', 'connect ECONNREFUSED erp.internal:9')`;
+    await app.sql`insert into sync_runs (connector_id, kind, trigger, status, started_at, finished_at, error, correlation_id)
+                  values (${src!.id}, 'time_pull', 'schedule', 'failed', now() - interval '1 minute', now(), 'GET http://src.internal:9/v2/time_entries: 500', 'c')`;
+    let health = await checkHealth(app.db);
+    expect(health.status).toBe("degraded");
+    expect(health.database.reachable).toBe(true);
+    expect(health.connectors!.map((c) => [c.key, c.status])).toEqual([["erp", "down"], ["src", "degraded"]]);
+    expect(health.connectors![1]!.failedKinds).toEqual(["time_pull"]);
+    expect(health.reasons).toHaveLength(2);
+    expect(health.reasons[0]).toMatch(/^Connector erp is down: The circuit breaker is open/);
+    expect(health.reasons[1]).toBe("Connector src is degraded: The last run of its main job failed or did not finish everything.");
+    expect(JSON.stringify(health)).not.toContain("internal:9");
+
+    await app.sql`update circuit_breakers set state = 'closed'`;
+    await app.sql`update connectors set paused = true where key = 'src'`;
+    health = await checkHealth(app.db);
+    expect(health.connectors!.map((c) => [c.key, c.status])).toEqual([["erp", "healthy"], ["src", "paused"]]);
+    expect(health.status).toBe("ok");
   });
 });

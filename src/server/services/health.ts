@@ -1,7 +1,32 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { Db, DbOrTx } from "../db/client";
 import { migrationStatus } from "../db/migrate";
+import { CAUSE_SENTENCES, connectorsOverview } from "./sync/overview";
 import packageJson from "../../../package.json" with { type: "json" };
+
+export type ConnectorState = "healthy" | "degraded" | "down" | "paused";
+
+/**
+ * One connector as the health check sees it. Names and states only: no URL, account,
+ * credential or vendor error text (the endpoint needs no sign-in).
+ */
+export type ConnectorHealth = {
+  key: string;
+  role: "source" | "erp";
+  system: string;
+  status: ConnectorState;
+  /** why, in a sentence, when not healthy */
+  reason: string | null;
+  paused: boolean;
+  /** the ERP connector's circuit breaker (closed when it never tripped); null for a source */
+  breaker: "closed" | "open" | "half_open" | null;
+  /** seconds since the last successful run of any kind finished; null when none ever succeeded */
+  lastSuccessAgeSeconds: number | null;
+  /** the kind of its latest run, when that run failed */
+  failedKinds: string[];
+  /** ERP: the outbox — postings waiting (pending + retrying) and those needing a person */
+  backlog: { waiting: number; retrying: number; dead: number; rejected: number; oldestWaitingAgeSeconds: number | null } | null;
+};
 
 export type Health = {
   status: "ok" | "degraded" | "down";
@@ -9,9 +34,45 @@ export type Health = {
   time: string;
   database: { reachable: boolean; latencyMs: number | null; error?: string };
   migrations: { applied: string[]; pending: string[] } | null;
+  /** every connector's state; null when the database is down or the state could not be read */
+  connectors: ConnectorHealth[] | null;
+  /** why the status is not ok, one sentence each */
+  reasons: string[];
 };
 
-/** Is the database reachable, and has it every committed migration? */
+const ageSeconds = (now: Date, d: Date | string | null | undefined) => (d ? Math.max(0, Math.round((now.getTime() - new Date(d).getTime()) / 1000)) : null);
+
+/**
+ * Each connector's state, judged by the same rules as the sync console's overview
+ * (`services/sync/overview.ts`), so /api/health and /sync never disagree; the reasons here are
+ * the console's causes in sentences that quote nothing from the vendor (no sign-in needed).
+ */
+export async function connectorHealth(db: DbOrTx, now: Date = new Date()): Promise<ConnectorHealth[]> {
+  const overview = await connectorsOverview({ ctx: { db }, now });
+  return overview
+    .map((c): ConnectorHealth => ({
+      key: c.key,
+      role: c.role,
+      system: c.system,
+      status: c.status,
+      reason: c.statusCause ? CAUSE_SENTENCES[c.statusCause] : null,
+      paused: c.paused !== null,
+      breaker: c.role === "erp" ? ((c.breaker?.state ?? "closed") as "closed" | "open" | "half_open") : null,
+      lastSuccessAgeSeconds: c.lastSuccessAgeSeconds,
+      failedKinds: c.lastRun && c.lastRun.status === "failed" ? [c.lastRun.kind] : [],
+      backlog: c.backlog
+        ? { waiting: c.backlog.waiting, retrying: c.backlog.retrying, dead: c.backlog.dead, rejected: c.backlog.rejected, oldestWaitingAgeSeconds: ageSeconds(now, c.backlog.oldestWaitingAt) }
+        : null,
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/**
+ * Is the database reachable, has it every committed migration, and how is each connector?
+ * Only an unreachable database makes the app `down` (HTTP 503); pending migrations or a
+ * connector that is down or degraded make it `degraded`, with the reasons (the app itself
+ * still serves). A paused connector is an operator's choice, not a fault.
+ */
 export async function checkHealth(db: Db): Promise<Health> {
   const started = performance.now();
   const base = { version: packageJson.version, time: new Date().toISOString() };
@@ -23,14 +84,28 @@ export async function checkHealth(db: Db): Promise<Health> {
       status: "down",
       database: { reachable: false, latencyMs: null, error: (err as Error).message },
       migrations: null,
+      connectors: null,
+      reasons: ["The database cannot be reached."],
     };
   }
   const latencyMs = Math.round(performance.now() - started);
   const migrations = await migrationStatus(db);
+  const reasons: string[] = [];
+  if (migrations.pending.length > 0) reasons.push(`${migrations.pending.length} migration${migrations.pending.length > 1 ? "s are" : " is"} pending.`);
+  let connectors: ConnectorHealth[] | null = null;
+  try {
+    connectors = await connectorHealth(db);
+    for (const c of connectors) if (c.status === "down" || c.status === "degraded") reasons.push(`Connector ${c.key} is ${c.status}: ${c.reason}`);
+  } catch {
+    // before the migrations that create them, or a query refused: the app's health stands without them
+    reasons.push("The connectors' state could not be read.");
+  }
   return {
     ...base,
-    status: migrations.pending.length === 0 ? "ok" : "degraded",
+    status: reasons.length === 0 ? "ok" : "degraded",
     database: { reachable: true, latencyMs },
     migrations,
+    connectors,
+    reasons,
   };
 }

@@ -24,6 +24,33 @@ export type SourcePullOptions = {
   signal?: AbortSignal;
 };
 
+/**
+ * What "test the connection" found: whether the system answered with these credentials, a
+ * sentence naming the vendor, the URL and what happened in plain words, and how long it took.
+ */
+export type ConnectionTest = { ok: boolean; message: string; latencyMs: number };
+
+/** How long a connection test waits for an answer; it is never retried. */
+export const CONNECTION_TEST_TIMEOUT_MS = 5_000;
+
+/**
+ * A network failure in plain words, from the error's system code (ECONNREFUSED, ENOTFOUND…)
+ * or its message; null when it names none this knows.
+ */
+export function networkFailureInWords(text: string): string | null {
+  const known: [RegExp, string][] = [
+    [/ECONNREFUSED/, "connection refused"],
+    [/ENOTFOUND|EAI_AGAIN|EAI_NONAME/, "no such host"],
+    [/ECONNRESET|UND_ERR_SOCKET|other side closed/i, "the connection was reset"],
+    [/EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN/, "the host cannot be reached"],
+    [/ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT/, "the connection timed out"],
+    [/CERT|SSL|TLS|self[- ]signed|UNABLE_TO_VERIFY/i, "its TLS certificate was not accepted"],
+    [/EPROTO|wrong version number/i, "it does not speak the expected protocol (http or https?)"],
+  ];
+  for (const [pattern, words] of known) if (pattern.test(text)) return words;
+  return null;
+}
+
 /** A time-tracking source: yields pages of time entries, and takes reverse-sync updates. */
 export interface SourceConnector {
   readonly system: "harvest" | "clockify" | "csv";
@@ -31,6 +58,12 @@ export interface SourceConnector {
   timeEntries(opts: SourcePullOptions): AsyncGenerator<SourcePage>;
   /** reverse sync: can people still log time to this source project? */
   setProjectActive(externalProjectId: string, active: boolean, signal?: AbortSignal): Promise<void>;
+  /**
+   * One cheap authenticated read, within CONNECTION_TEST_TIMEOUT_MS and never retried. Never
+   * throws for what the system answers (or fails to): the result says it. Optional only so
+   * that a stand-in built for a test need not provide it; the vendor connectors all do.
+   */
+  testConnection?(signal?: AbortSignal): Promise<ConnectionTest>;
 }
 
 /** A canonical posting as the outbox holds it (erp_postings.request), with its key and kind. */
@@ -122,6 +155,8 @@ export interface ErpConnector {
   invoices(from: string, to: string, opts?: ErpReadOptions): AsyncGenerator<ErpInvoice[]>;
   /** every record of one kind of master data, page by page */
   masterData<K extends ErpMasterDataKind>(kind: K, opts?: { pageSize?: number; signal?: AbortSignal }): AsyncGenerator<ErpMasterData[K][]>;
+  /** as SourceConnector.testConnection: one cheap authenticated read, within 5 s, never retried */
+  testConnection?(signal?: AbortSignal): Promise<ConnectionTest>;
 }
 
 export type { CanonicalTimeEntry };

@@ -1,6 +1,7 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskDeps } from "./context";
 import { fullWalkTask } from "./full-walk";
+import { pruneHistoryTask } from "./prune";
 import { pullMasterDataTask } from "./pull-master-data";
 import { pullTime } from "./pull-time";
 import { readBackTask } from "./read-back";
@@ -26,8 +27,13 @@ export function taskList(deps: TaskDeps): TaskList {
     "pull-master-data": pullMasterDataTask(deps),
     "read-back": readBackTask(deps),
     "reverse-sync": reverseSync(deps),
+    "prune-history": pruneHistoryTask(deps),
   };
 }
 
-/** Scheduled jobs (graphile-worker crontab, UTC): the per-connector scheduler, and reverse sync. */
-export const CRONTAB = ["* * * * * schedule ?jobKey=schedule", "*/15 * * * * reverse-sync ?jobKey=reverse-sync"].join("\n");
+/** Scheduled jobs (graphile-worker crontab, UTC): the per-connector scheduler, reverse sync, and the daily history pruning. */
+export const CRONTAB = [
+  "* * * * * schedule ?jobKey=schedule",
+  "*/15 * * * * reverse-sync ?jobKey=reverse-sync",
+  "17 4 * * * prune-history ?jobKey=prune-history",
+].join("\n");

@@ -1,5 +1,6 @@
 import type { Task } from "graphile-worker";
 import { activeConnectors } from "@/server/services/connectors/build";
+import { snapshotQueue } from "@/server/services/sync/snapshot-queue";
 import { cronMatches, parseCron } from "../cron";
 import { schedulesOf } from "../schedules";
 import { emptyPayload, jobCtx, type TaskDeps } from "./context";
@@ -7,7 +8,8 @@ import { emptyPayload, jobCtx, type TaskDeps } from "./context";
 /**
  * Every minute: queues each connector's jobs whose schedule fires this minute. Paused
  * connectors are skipped (they run nothing, scheduled or not). One job key per connector and
- * job, so a run still waiting is not queued twice.
+ * job, so a run still waiting is not queued twice. Then records the outbox's depth for this
+ * minute (the backlog over time); a failure there is logged and never stops the scheduling.
  */
 export const schedule = (deps: TaskDeps): Task => async (raw, helpers) => {
   emptyPayload.parse(raw ?? {});
@@ -29,5 +31,10 @@ export const schedule = (deps: TaskDeps): Task => async (raw, helpers) => {
         await helpers.addJob(s.job, payload, { jobKey, maxAttempts: 3 });
       }
     }
+  }
+  try {
+    await snapshotQueue({ db: deps.db, at: now });
+  } catch (err) {
+    ctx.log!.warn(`the outbox snapshot of this minute was not recorded: ${(err as Error).message}`);
   }
 };

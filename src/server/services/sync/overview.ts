@@ -8,6 +8,19 @@ import { DEFAULT_POSTING_POLICY } from "../posting/send-due";
 import type { ServiceCtx } from "../context";
 
 export type ConnectorStatus = "healthy" | "degraded" | "down" | "paused";
+export type StatusCause = "paused" | "breaker_open" | "runs_failing" | "breaker_probing" | "last_run_failed" | "error_rate" | "stale" | "backlog_old";
+
+/** One sentence per cause, quoting nothing from the vendor (the public health endpoint uses these). */
+export const CAUSE_SENTENCES: Record<StatusCause, string> = {
+  paused: "Paused by an operator: nothing runs until it is resumed.",
+  breaker_open: "The circuit breaker is open after repeated failures: nothing is sent until the next probe.",
+  runs_failing: "The last two runs of its main job failed.",
+  breaker_probing: "The circuit breaker is probing after repeated failures: one posting at a time.",
+  last_run_failed: "The last run of its main job failed or did not finish everything.",
+  error_rate: "More than a fifth of the last hour's work failed.",
+  stale: "No successful pull for more than three hours.",
+  backlog_old: "Postings have been waiting for more than an hour.",
+};
 
 export type ConnectorOverview = {
   id: string;
@@ -17,11 +30,15 @@ export type ConnectorOverview = {
   system: string;
   baseUrl: string;
   accountId: string | null;
+  /** the row's version, for edits that must not overwrite someone else's (optimistic check) */
+  updatedAt: string;
   /** whether credentials are stored (they are never shown) */
   hasCredentials: boolean;
   status: ConnectorStatus;
-  /** why, in one sentence, when not healthy */
+  /** why, in one sentence, when not healthy (may quote the vendor's error: for signed-in operators) */
   statusReason: string | null;
+  /** the finding behind the status, as a code (for places that must not quote vendor text) */
+  statusCause: StatusCause | null;
   paused: { at: string | null; by: string | null; reason: string | null } | null;
   schedules: { name: string; job: string; cron: string | null; next: string | null; problem: string | null }[];
   lastRun: { id: string; kind: string; trigger: string; status: string; startedAt: string; finishedAt: string | null; error: string | null } | null;
@@ -142,31 +159,40 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
     // status, the most serious finding first
     let status: ConnectorStatus = "healthy";
     let statusReason: string | null = null;
+    let statusCause: StatusCause | null = null;
     const ageOf = (d: Date | null) => (d ? Math.round((now.getTime() - new Date(d).getTime()) / 1000) : null);
     const successAge = ageOf(success);
     const mainCron = schedules[0]?.cron ?? null;
     if (c.paused) {
+      statusCause = "paused";
       status = "paused";
       statusReason = `Paused${c.pausedBy ? ` by ${c.pausedBy}` : ""}${c.pauseReason ? `: ${c.pauseReason}` : ""}. Nothing runs until it is resumed.`;
     } else if (breaker?.state === "open") {
+      statusCause = "breaker_open";
       status = "down";
       statusReason = `The ERP stopped answering${breaker.last_error ? ` (${breaker.last_error})` : ""}; nothing is sent until it is probed again${breaker.probe_at ? ` at ${iso(breaker.probe_at)!.slice(11, 16)} UTC` : ""}.`;
     } else if (main.length >= 2 && main.every((r) => r.status === "failed")) {
+      statusCause = "runs_failing";
       status = "down";
       statusReason = `The last two ${role === "erp" ? "posting runs" : "pulls"} failed: ${main[0]!.error ?? "no reason recorded"}`;
     } else if (breaker?.state === "half_open") {
+      statusCause = "breaker_probing";
       status = "degraded";
       statusReason = "The ERP is being probed after repeated failures; one posting at a time until it answers.";
     } else if (main[0]?.status === "failed" || main[0]?.status === "partial") {
+      statusCause = "last_run_failed";
       status = "degraded";
       statusReason = `The last ${role === "erp" ? "posting run" : "pull"} ${main[0].status === "failed" ? "failed" : "did not finish everything"}: ${main[0].error ?? "no reason recorded"}`;
     } else if (lastHour.errorRate !== null && lastHour.errorRate > 0.2 && lastHour.done + lastHour.failed >= 10) {
+      statusCause = "error_rate";
       status = "degraded";
       statusReason = `${Math.round(lastHour.errorRate * 100)}% of the last hour's ${role === "erp" ? "attempts" : "runs"} failed.`;
     } else if (role === "source" && mainCron && successAge !== null && successAge > 3 * 3600) {
+      statusCause = "stale";
       status = "degraded";
       statusReason = `No successful pull for ${Math.round(successAge / 60)} minutes.`;
     } else if (role === "erp" && backlog && backlog.oldestWaitingAt && now.getTime() - Date.parse(backlog.oldestWaitingAt) > 3600_000) {
+      statusCause = "backlog_old";
       status = "degraded";
       statusReason = `${backlog.waiting} postings are waiting; the oldest for ${Math.round((now.getTime() - Date.parse(backlog.oldestWaitingAt)) / 60_000)} minutes.`;
     }
@@ -179,9 +205,11 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
       system: c.system,
       baseUrl: c.baseUrl,
       accountId: c.accountId,
+      updatedAt: c.updatedAt.toISOString(),
       hasCredentials: Boolean(c.credentialsEncrypted),
       status,
       statusReason,
+      statusCause,
       paused: c.paused ? { at: iso(c.pausedAt), by: c.pausedBy, reason: c.pauseReason } : null,
       schedules,
       lastRun: last ? { id: last.id, kind: last.kind, trigger: last.trigger, status: last.status, startedAt: iso(last.started_at)!, finishedAt: iso(last.finished_at), error: last.error } : null,

@@ -2,10 +2,10 @@
  * The Harvest source connector (SourceConnector): time entries page by page, each payload
  * exactly as received beside its canonical reading, and reverse sync of project activity.
  */
-import type { SourceConnector, SourcePage, SourcePullOptions } from "../types";
+import { CONNECTION_TEST_TIMEOUT_MS, networkFailureInWords, type ConnectionTest, type SourceConnector, type SourcePage, type SourcePullOptions } from "../types";
 import { HarvestClient, type HarvestClientDeps } from "./client";
 import { HARVEST_MAX_PER_PAGE, type HarvestConfig, type HarvestConfigInput } from "./config";
-import { HarvestConnectorError } from "./errors";
+import { HarvestConnectorError, HarvestHttpError, HarvestTransportError } from "./errors";
 import { mapTimeEntry } from "./map";
 
 /**
@@ -41,10 +41,11 @@ function timeEntriesEnvelope(requested: number) {
   };
 }
 
-export type HarvestConnector = Omit<SourceConnector, "timeEntries" | "system"> & {
+export type HarvestConnector = Omit<SourceConnector, "timeEntries" | "system" | "testConnection"> & {
   readonly system: "harvest";
   readonly client: HarvestClient;
   timeEntries(opts?: HarvestPullOptions): AsyncGenerator<HarvestPage>;
+  testConnection(signal?: AbortSignal): Promise<ConnectionTest>;
 };
 
 /** The interface's options, plus where to resume a walk that stopped. */
@@ -136,6 +137,51 @@ export function createHarvestConnector(config: HarvestConfigInput | HarvestConfi
     });
   }
 
-  const connector: HarvestConnector = { system: "harvest", client, timeEntries, setProjectActive };
+  /**
+   * Lists one time entry (what the connector's token must be allowed to do), through a client
+   * of its own: one attempt, CONNECTION_TEST_TIMEOUT_MS, no waiting for the rate limiter of
+   * the connector's other requests. What went wrong is said in plain words.
+   */
+  async function testConnection(signal?: AbortSignal): Promise<ConnectionTest> {
+    const probe = new HarvestClient({ ...cfg, maxAttempts: 1, timeoutMs: CONNECTION_TEST_TIMEOUT_MS }, deps);
+    const at = `Harvest at ${cfg.baseUrl}`;
+    const started = performance.now();
+    const result = (ok: boolean, message: string): ConnectionTest => ({ ok, message, latencyMs: Math.round(performance.now() - started) });
+    try {
+      await probe.request("GET", "/time_entries", {
+        query: { per_page: 1 },
+        signal,
+        parse: (json) => (isObj(json) && Array.isArray(json.time_entries) ? { ok: true, value: undefined } : { ok: false, problem: "the answer has no time_entries list" }),
+      });
+      return result(true, `${at} answered for account ${cfg.accountId}.`);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return result(false, `${at} ${testFailureInWords(err, cfg.accountId)}`);
+    }
+  }
+
+  const connector: HarvestConnector = { system: "harvest", client, timeEntries, setProjectActive, testConnection };
   return connector satisfies SourceConnector;
+}
+
+/** The end of "Harvest at <url> …" for a failed connection test. */
+function testFailureInWords(err: unknown, accountId: string): string {
+  const seconds = CONNECTION_TEST_TIMEOUT_MS / 1000;
+  if (err instanceof HarvestHttpError) {
+    const said = err.vendorMessage ? `: ${err.vendorMessage}` : "";
+    if (err.status === 401) return `refused the access token (401)${said}`;
+    if (err.status === 403) return `refused access to account ${accountId} (403)${said}`;
+    if (err.status === 404) return `answered 404 (not found): is the base URL Harvest's API root, ending in /v2?`;
+    if (err.status === 429) return `is limiting requests (429); try again in a minute.`;
+    if (err.status >= 300 && err.status < 400) return `answered with a redirect (${err.status}): is the base URL right, and https?`;
+    return `answered ${err.status}${said}`;
+  }
+  if (err instanceof HarvestTransportError) {
+    if (err.reason === "timeout") return `did not answer within ${seconds} s.`;
+    if (err.reason === "invalid_response") return `answered, but not as Harvest's API does: is the base URL Harvest's API root, ending in /v2?`;
+    const cause = (err.cause as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+    const words = networkFailureInWords([cause?.code, cause?.message, err.message].filter(Boolean).join(" "));
+    return `did not answer within ${seconds} s: ${words ?? err.message}`;
+  }
+  return `could not be reached: ${(err as Error)?.message ?? String(err)}`;
 }

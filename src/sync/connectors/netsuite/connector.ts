@@ -23,7 +23,7 @@
 import { z } from "zod";
 import { masterDataPages } from "./master-data";
 import { invoicesBetween, timeBillsBetween } from "./readback";
-import type { ErpConnector, PostingOutcome, PostingRequest } from "../types";
+import { CONNECTION_TEST_TIMEOUT_MS, networkFailureInWords, type ConnectionTest, type ErpConnector, type PostingOutcome, type PostingRequest } from "../types";
 import { NetSuiteClient, NetSuiteTransportError, type NetSuiteResponse } from "./client";
 import { asyncJobFromLocation, parseNetSuiteError, retryAfterMs, timeBillIdFromLocation, toTimeBill } from "./map";
 
@@ -59,6 +59,7 @@ export type NetSuiteDeps = { fetch?: typeof fetch; now?: () => number };
 
 export type NetSuiteConnector = ErpConnector & {
   readonly client: NetSuiteClient;
+  testConnection(signal?: AbortSignal): Promise<ConnectionTest>;
 };
 
 const TIME_BILL = "/record/v1/timeBill";
@@ -191,9 +192,44 @@ export function createNetSuiteConnector(config: NetSuiteConfig, deps: NetSuiteDe
     return classifyError(res, `delete timeBill ${request.erpId}`);
   };
 
+  /**
+   * A SuiteQL read of one subsidiary id, through a client of its own (one request in flight,
+   * CONNECTION_TEST_TIMEOUT_MS, never retried), so a test neither waits behind the outbox's
+   * requests nor takes one of its slots. What went wrong is said in plain words.
+   */
+  const testConnection = async (signal?: AbortSignal): Promise<ConnectionTest> => {
+    const probe = new NetSuiteClient({ ...cfg, concurrency: 1, timeoutMs: CONNECTION_TEST_TIMEOUT_MS, fetch: deps.fetch });
+    const at = `NetSuite at ${cfg.baseUrl}`;
+    const started = performance.now();
+    const result = (ok: boolean, message: string): ConnectionTest => ({ ok, message, latencyMs: Math.round(performance.now() - started) });
+    let res: NetSuiteResponse;
+    try {
+      res = await probe.request("POST", "/query/v1/suiteql", { body: { q: "SELECT id FROM subsidiary" }, query: { limit: 1 }, headers: { Prefer: "transient" }, signal });
+    } catch (err) {
+      if (!(err instanceof NetSuiteTransportError) || err.kind === "aborted") throw err;
+      const seconds = CONNECTION_TEST_TIMEOUT_MS / 1000;
+      if (err.kind === "timeout") return result(false, `${at} did not answer within ${seconds} s.`);
+      return result(false, `${at} did not answer within ${seconds} s: ${networkFailureInWords(err.message) ?? err.message}`);
+    }
+    if (res.status === 200 && Array.isArray((safeJson(res.text) as { items?: unknown } | null)?.items)) {
+      return result(true, `${at} answered for account ${cfg.accountId}.`);
+    }
+    const e = parseNetSuiteError(res.text);
+    /** "(401 INVALID_LOGIN): Invalid login attempt…" */
+    const said = (status: number) => `(${status}${e ? ` ${e.code}` : ""})${e && (e.detail || e.title) ? `: ${e.detail || e.title}` : "."}`;
+    if (res.status === 401) return result(false, `${at} refused the access token ${said(401)}`);
+    if (res.status === 403) return result(false, `${at} refused access for account ${cfg.accountId} ${said(403)}`);
+    if (res.status === 404) return result(false, `${at} answered 404 (not found): is the base URL NetSuite's REST root, ending in /services/rest?`);
+    if (res.status === 429) return result(false, `${at} is at its request limit ${said(429)} Try again in a minute.`);
+    if (res.status >= 300 && res.status < 400) return result(false, `${at} answered with a redirect (${res.status}): is the base URL right, and https?`);
+    if (res.status === 200) return result(false, `${at} answered, but not as NetSuite's REST API does: is the base URL NetSuite's REST root?`);
+    return result(false, `${at} answered with an error ${said(res.status)}`);
+  };
+
   return {
     system: "netsuite",
     client,
+    testConnection,
     timeRecords: (from, to, opts) => timeBillsBetween(client, from, to, opts),
     invoices: (from, to, opts) => invoicesBetween(client, from, to, opts),
     masterData: (kind, opts) => masterDataPages(client, kind, opts),
