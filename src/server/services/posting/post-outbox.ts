@@ -22,7 +22,9 @@ export type OutboxRun = {
 /**
  * Drains what is due to one ERP connector, in bounded rounds, behind its circuit breaker,
  * and records the work as a sync run (kind `posting`) with its counts: posted, rejected,
- * failed (dead-lettered), found already in the ERP (duplicates skipped), still retrying.
+ * failed (dead-lettered), found already in the ERP (duplicates skipped), still retrying. A run
+ * is `partial` when it dead-lettered postings (a person must act); postings still retrying are
+ * the sender's ordinary work, counted in its details, and do not mark the run.
  */
 export async function postOutbox({
   ctx,
@@ -72,7 +74,7 @@ export async function postOutbox({
 
   if (!total.runId && trigger !== "schedule") await openRun();
   if (!total.runId) return total;
-  const status = failure ? "failed" : total.claimed === 0 && total.circuit !== "closed" ? "failed" : total.retrying > 0 || total.dead > 0 ? "partial" : "succeeded";
+  const status = failure ? "failed" : total.claimed === 0 && total.circuit !== "closed" ? "failed" : total.dead > 0 ? "partial" : "succeeded";
   const reason =
     failure ??
     (total.claimed === 0 && total.circuit !== "closed"
