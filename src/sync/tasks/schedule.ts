@@ -1,6 +1,7 @@
 import type { Task } from "graphile-worker";
 import { activeConnectors } from "@/server/services/connectors/build";
 import { snapshotQueue } from "@/server/services/sync/snapshot-queue";
+import { OUTBOX_JOB } from "@/server/services/jobs/enqueue";
 import { cronMatches, parseCron } from "../cron";
 import { schedulesOf } from "../schedules";
 import { emptyPayload, jobCtx, type TaskDeps } from "./context";
@@ -27,8 +28,8 @@ export const schedule = (deps: TaskDeps): Task => async (raw, helpers) => {
         }
         if (!due) continue;
         const payload = s.job === "send-postings" ? { trigger: "schedule" } : { connectorId: c.id, trigger: "schedule" };
-        const jobKey = s.job === "send-postings" ? "send-postings" : `${s.job}:${c.id}`;
-        await helpers.addJob(s.job, payload, { jobKey, maxAttempts: 3 });
+        const spec = s.job === "send-postings" ? OUTBOX_JOB : { jobKey: `${s.job}:${c.id}` };
+        await helpers.addJob(s.job, payload, { ...spec, maxAttempts: 3 });
       }
     }
   }

@@ -68,6 +68,8 @@ describe("the connectors overview", () => {
       ...Array.from({ length: 6 }, () => attempt("accepted", 10)),
       ...Array.from({ length: 6 }, () => attempt("transient", 10)),
       attempt("accepted", 60 * 3),
+      // the ERP pacing us (429) is neither work done nor a failure
+      ...Array.from({ length: 5 }, () => ({ ...attempt("transient", 5), errorClass: "429" })),
     ]);
     const n = await find("netsuite");
     expect(n.backlog).toEqual({ waiting: 2, retrying: 1, oldestWaitingAt: ago(90).toISOString(), dead: 1, rejected: 0 });

@@ -46,7 +46,11 @@ export type ConnectorOverview = {
   lastSuccessAgeSeconds: number | null;
   /** ERP: postings waiting to be sent (pending + retrying), the oldest, and those needing a person */
   backlog: { waiting: number; retrying: number; oldestWaitingAt: string | null; dead: number; rejected: number } | null;
-  /** last hour and last day: work done and the share of it that failed */
+  /**
+   * last hour and last day: work done and the share of it that failed — for the ERP, posting
+   * attempts (a 429 is the ERP pacing us, not a failure: those attempts are left out); for a
+   * source, entries fetched, and the share of runs that failed
+   */
   lastHour: { done: number; failed: number; errorRate: number | null };
   lastDay: { done: number; failed: number; errorRate: number | null };
   limits: { concurrency: number; inFlight: number | null; rateLimit: string | null };
@@ -100,9 +104,9 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
   const attempts = (await db.execute(sql`
     select connector_id,
            count(*) filter (where outcome in ('accepted', 'found') and started_at > ${at}::timestamptz - interval '1 hour')::int as hour_ok,
-           count(*) filter (where outcome not in ('accepted', 'found') and started_at > ${at}::timestamptz - interval '1 hour')::int as hour_failed,
+           count(*) filter (where outcome not in ('accepted', 'found') and error_class is distinct from '429' and started_at > ${at}::timestamptz - interval '1 hour')::int as hour_failed,
            count(*) filter (where outcome in ('accepted', 'found'))::int as day_ok,
-           count(*) filter (where outcome not in ('accepted', 'found'))::int as day_failed
+           count(*) filter (where outcome not in ('accepted', 'found') and error_class is distinct from '429')::int as day_failed
     from erp_posting_attempts where connector_id is not null and started_at > ${at}::timestamptz - interval '1 day'
     group by connector_id`)) as unknown as { connector_id: string; hour_ok: number; hour_failed: number; day_ok: number; day_failed: number }[];
   const [queue] = (await db.execute(sql`
@@ -183,7 +187,7 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
       statusCause = "last_run_failed";
       status = "degraded";
       statusReason = `The last ${role === "erp" ? "posting run" : "pull"} ${main[0].status === "failed" ? "failed" : "did not finish everything"}: ${main[0].error ?? "no reason recorded"}`;
-    } else if (lastHour.errorRate !== null && lastHour.errorRate > 0.2 && lastHour.done + lastHour.failed >= 10) {
+    } else if (lastHour.errorRate !== null && lastHour.errorRate > 0.2 && (role === "erp" ? lastHour.done + lastHour.failed >= 10 : (runWork.find((x) => x.connector_id === c.id)?.hour_runs ?? 0) >= 6)) {
       statusCause = "error_rate";
       status = "degraded";
       statusReason = `${Math.round(lastHour.errorRate * 100)}% of the last hour's ${role === "erp" ? "attempts" : "runs"} failed.`;
