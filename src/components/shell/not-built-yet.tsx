@@ -29,12 +29,6 @@ const PLANNED: Partial<Record<AreaKey, string[]>> = {
     "Period close readiness: what still stands between today and a clean close",
     "CSV export for the close file",
   ],
-  sync: [
-    "Each connector's health, last successful run, backlog, error rate and throughput",
-    "Run now, pause, resume, schedules and limits",
-    "Run history with timelines and failures in plain words",
-    "Dead letters grouped by cause, with replay",
-  ],
 };
 
 /**

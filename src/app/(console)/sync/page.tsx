@@ -1,13 +1,24 @@
 import type { Metadata } from "next";
 import { AreaGate } from "@/components/shell/area-gate";
-import { NotBuiltYet } from "@/components/shell/not-built-yet";
+import { HydrateClient, prefetch, trpc } from "@/trpc/server";
+import { SyncView } from "./sync-view";
 
 export const metadata: Metadata = { title: "Sync" };
 
-export default function Page() {
+export default function SyncPage() {
   return (
     <AreaGate area="sync">
-      <NotBuiltYet areaKey="sync" />
+      <Prefetched />
     </AreaGate>
+  );
+}
+
+function Prefetched() {
+  prefetch(trpc.sync.overview.queryOptions());
+  prefetch(trpc.me.get.queryOptions());
+  return (
+    <HydrateClient>
+      <SyncView />
+    </HydrateClient>
   );
 }
