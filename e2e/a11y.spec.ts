@@ -18,6 +18,7 @@ test("the sign-in page has no serious accessibility violation", async ({ page })
 for (const [who, path] of [
   ["admin", "/users"],
   ["admin", "/audit"],
+  ["admin", "/sync"],
   ["finance_ops", "/exceptions"],
   ["finance_ops", "/imports"],
   ["executive", "/kpis"],

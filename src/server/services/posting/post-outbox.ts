@@ -47,6 +47,7 @@ export async function postOutbox({
   const total: OutboxRun = { runId: null, rounds: 0, claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, circuit: "closed" };
   const started = Date.now();
   let failure: string | null = null;
+  let lastError: string | null = null;
 
   const openRun = async () => {
     if (total.runId) return;
@@ -65,6 +66,7 @@ export async function postOutbox({
       }
       await openRun();
       for (const k of ["claimed", "accepted", "rejected", "retrying", "dead", "foundAlready"] as const) total[k] += s[k];
+      lastError = s.lastError ?? lastError;
       log.info(`sent ${s.claimed}: ${s.accepted} accepted, ${s.rejected} rejected, ${s.retrying} to retry, ${s.dead} dead`, { runId: total.runId, round, ...s });
     }
   } catch (err) {
@@ -74,14 +76,18 @@ export async function postOutbox({
 
   if (!total.runId && trigger !== "schedule") await openRun();
   if (!total.runId) return total;
-  const status = failure ? "failed" : total.claimed === 0 && total.circuit !== "closed" ? "failed" : total.dead > 0 ? "partial" : "succeeded";
+  // nothing got through although postings were tried: the ERP is not taking them
+  const blocked = total.claimed > 0 && total.accepted + total.rejected === 0 && total.dead === 0;
+  const status = failure ? "failed" : (total.claimed === 0 && total.circuit !== "closed") || blocked ? "failed" : total.dead > 0 ? "partial" : "succeeded";
   const reason =
     failure ??
     (total.claimed === 0 && total.circuit !== "closed"
       ? "The ERP's circuit breaker is open after repeated failures: nothing was sent; it probes the ERP again after its cool-down."
-      : total.dead > 0
-        ? `${total.dead} posting${total.dead === 1 ? "" : "s"} exhausted their attempts and were dead-lettered (POSTING_DEAD); replay them once the ERP answers.`
-        : null);
+      : blocked
+        ? `The ERP took none of the ${total.claimed} posting${total.claimed === 1 ? "" : "s"} tried${lastError ? ` (${lastError})` : ""}; they are retried with backoff.`
+        : total.dead > 0
+          ? `${total.dead} posting${total.dead === 1 ? "" : "s"} exhausted their attempts and were dead-lettered (POSTING_DEAD); replay them once the ERP answers.`
+          : null);
   await ctx.db
     .update(syncRuns)
     .set({

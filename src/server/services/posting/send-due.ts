@@ -37,6 +37,8 @@ export type SendSummary = {
   retrying: number;
   dead: number;
   foundAlready: number;
+  /** the last transient failure's reason, if any */
+  lastError?: string | null;
   /** the ERP connector's circuit when sending started */
   circuit: "closed" | "open" | "half_open";
 };
@@ -91,6 +93,7 @@ export async function sendDuePostings({
         await breakerRecord(ctx.db, breaker.connectorId, down ? { ok: false, error: outcome.reason } : { ok: true }, breaker.policy);
       }
       summary[result] += 1;
+      if (outcome.kind === "transient") summary.lastError = outcome.reason;
       if (outcome.kind === "accepted" && (outcome as { found?: boolean }).found) summary.foundAlready += 1;
     }
   });
