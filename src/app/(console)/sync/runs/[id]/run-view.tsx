@@ -21,7 +21,7 @@ import { kindLabel, RUN_STATUS_LABEL, RUN_STATUS_TONE, triggerLabel } from "../l
 /** the log levels, least severe first (as the server orders them) */
 const LEVELS = ["debug", "info", "warn", "error"] as const;
 type Level = (typeof LEVELS)[number];
-const LEVEL_LABEL: Record<Level, string> = { debug: "Everything (debug and up)", info: "Info and up", warn: "Warnings and errors", error: "Errors only" };
+const LEVEL_LABEL: Record<Level, string> = { debug: "All lines", info: "Info and up", warn: "Warnings and errors", error: "Errors only" };
 
 const OUTCOME: Record<string, { label: string; tone: BadgeTone }> = {
   accepted: { label: "Accepted", tone: "success" },
