@@ -55,6 +55,8 @@ export const erpPostings = pgTable(
     index("erp_postings_expense_entry_idx").on(t.expenseEntryId),
     index("erp_postings_status_idx").on(t.status, t.updatedAt),
     index("erp_postings_entity_idx").on(t.legalEntityId),
+    // read-back finds the posting behind an ERP record; only accepted postings have one
+    index("erp_postings_erp_id_idx").on(t.erpId).where(sql`${t.erpId} is not null`),
   ],
 );
 
@@ -173,5 +175,8 @@ export const erpPostingAttempts = pgTable(
   (t) => [
     index("erp_posting_attempts_posting_idx").on(t.postingId, t.attempt),
     index("erp_posting_attempts_connector_time_idx").on(t.connectorId, t.startedAt),
+    // a run's page lists the attempts it made (by correlation id); metrics read the last 24 h
+    index("erp_posting_attempts_correlation_idx").on(t.correlationId),
+    index("erp_posting_attempts_time_idx").on(t.startedAt),
   ],
 );

@@ -104,6 +104,8 @@ export const timeEntries = pgTable(
     index("time_entries_source_user_date_idx").on(t.sourceSystem, t.sourceUserId, t.workDate),
     index("time_entries_invoice_idx").on(t.invoiceId),
     index("time_entries_raw_record_idx").on(t.rawRecordId),
+    // read-back finds an ERP record's entry by the ERP's id; most entries have none yet
+    index("time_entries_erp_id_idx").on(t.erpId).where(sql`${t.erpId} is not null`),
   ],
 );
 
