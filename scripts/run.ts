@@ -12,7 +12,7 @@ import { runMigrations } from "../src/server/db/migrate";
 import { seedDemo } from "../src/server/db/seed";
 import { parseKey } from "../src/server/crypto/secrets";
 import { ensureSimulatorConnectors } from "../src/server/services/connectors/ensure-simulators";
-import { demoOptions, ensureAuthSecret, ensureConnectorKey, log, openDatabase, readEnv } from "./lib/boot";
+import { demoOptions, ensureAuthSecret, ensureConnectorKey, log, openDatabase, readEnv, waitForPort } from "./lib/boot";
 
 const mode = process.argv[2] ?? "dev";
 if (!["dev", "start", "e2e"].includes(mode)) {
@@ -104,11 +104,20 @@ for (const [name, port] of Object.entries(simPorts)) {
   });
 }
 
-// the worker: sync jobs from the PostgreSQL-backed queue (pull on each connector's schedule, post the outbox)
-const worker = run(tsx, ["src/sync/worker.ts"]);
-worker.once("exit", (code) => {
-  if (!stopping) log(`the worker stopped (exit code ${code}); the app goes on without it`);
-});
+// the worker starts once the simulators answer (they seed themselves on a first start), so its
+// first runs meet a listening source and ERP rather than refused connections; the web app does
+// not wait for them
+void (async () => {
+  for (const [name, simPort] of Object.entries(simPorts)) {
+    if (!(await waitForPort(simPort, 120_000))) log(`the ${name} simulator is not listening on ${simPort} after 2 minutes; starting the worker anyway`);
+  }
+  if (stopping) return;
+  // the worker: sync jobs from the PostgreSQL-backed queue (pull on each connector's schedule, post the outbox)
+  const worker = run(tsx, ["src/sync/worker.ts"]);
+  worker.once("exit", (code) => {
+    if (!stopping) log(`the worker stopped (exit code ${code}); the app goes on without it`);
+  });
+})();
 
 const next = path.resolve("node_modules/.bin/next");
 if (mode !== "dev" && (e2e || !existsSync(".next/BUILD_ID"))) {

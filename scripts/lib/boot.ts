@@ -80,3 +80,22 @@ export async function ensureConnectorKey(env: Env, file = path.resolve(".data/co
   await writeFile(file, key + "\n", { mode: 0o600 });
   return key;
 }
+
+/** Resolves true once something accepts connections on 127.0.0.1:port, false after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
+  const { connect } = await import("node:net");
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
