@@ -5,6 +5,7 @@ import { HARVEST_RATE_LIMIT } from "@/sync/connectors/harvest/config";
 import type { DbOrTx } from "../../db/client";
 import { connectors } from "../../db/schema";
 import { DEFAULT_POSTING_POLICY } from "../posting/send-due";
+import { outboxDepth } from "./snapshot-queue";
 import type { ServiceCtx } from "../context";
 
 export type ConnectorStatus = "healthy" | "degraded" | "down" | "paused";
@@ -109,16 +110,8 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
            count(*) filter (where outcome not in ('accepted', 'found') and error_class is distinct from '429')::int as day_failed
     from erp_posting_attempts where connector_id is not null and started_at > ${at}::timestamptz - interval '1 day'
     group by connector_id`)) as unknown as { connector_id: string; hour_ok: number; hour_failed: number; day_ok: number; day_failed: number }[];
-  const [queue] = (await db.execute(sql`
-    select count(*) filter (where status = 'pending')::int as pending,
-           count(*) filter (where status = 'sent' and attempts > 0 and last_error is not null)::int as retrying,
-           count(*) filter (where status = 'sent' and next_attempt_at > ${at}::timestamptz and last_error is null)::int as in_flight,
-           count(*) filter (where status = 'dead')::int as dead,
-           count(*) filter (where status = 'rejected')::int as rejected,
-           min(created_at) filter (where status in ('pending', 'sent')) as oldest
-    from erp_postings where status in ('pending', 'sent', 'dead', 'rejected')`)) as unknown as [
-    { pending: number; retrying: number; in_flight: number; dead: number; rejected: number; oldest: Date | null },
-  ];
+  // the same counts as the backlog chart and the queue-depth metric
+  const queue = await outboxDepth(db);
   const breakers = (await db.execute(sql`select connector_id, state, consecutive_failures, probe_at, last_error from circuit_breakers`)) as unknown as {
     connector_id: string; state: string; consecutive_failures: number; probe_at: Date | null; last_error: string | null;
   }[];
@@ -157,7 +150,7 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
 
     const backlog =
       role === "erp"
-        ? { waiting: queue.pending + queue.retrying, retrying: queue.retrying, oldestWaitingAt: iso(queue.oldest), dead: queue.dead, rejected: queue.rejected }
+        ? { waiting: queue.pending + queue.retrying, retrying: queue.retrying, oldestWaitingAt: iso(queue.oldestWaitingAt), dead: queue.dead, rejected: queue.rejected }
         : null;
 
     // status, the most serious finding first
@@ -224,7 +217,7 @@ export async function connectorsOverview({ ctx, now = new Date() }: { ctx: Pick<
       lastDay,
       limits: {
         concurrency,
-        inFlight: role === "erp" ? queue.in_flight : null,
+        inFlight: role === "erp" ? queue.inFlight : null,
         rateLimit: role === "source" && c.system === "harvest" ? `${HARVEST_RATE_LIMIT.max} requests per ${HARVEST_RATE_LIMIT.windowMs / 1000} s` : null,
       },
       breaker: breaker ? { state: breaker.state, consecutiveFailures: breaker.consecutive_failures, probeAt: iso(breaker.probe_at), lastError: breaker.last_error } : role === "erp" ? { state: "closed", consecutiveFailures: 0, probeAt: null, lastError: null } : null,

@@ -7,6 +7,8 @@ export type OutboxDepth = {
   pending: number;
   /** sent, outcome not yet final: in flight, or waiting for its next attempt */
   retrying: number;
+  /** of those, on their first attempt and within their lease: being sent right now */
+  inFlight: number;
   /** dead-lettered: transient failures exhausted the retries */
   dead: number;
   /** refused by the ERP for an accounting reason */
@@ -24,15 +26,17 @@ export async function outboxDepth(db: DbOrTx): Promise<OutboxDepth> {
   const [row] = (await db.execute(sql`
     select count(*) filter (where status = 'pending')::int as pending,
            count(*) filter (where status = 'sent')::int as retrying,
+           count(*) filter (where status = 'sent' and next_attempt_at > now() and last_error is null)::int as in_flight,
            count(*) filter (where status = 'dead')::int as dead,
            count(*) filter (where status = 'rejected')::int as rejected,
            min(created_at) filter (where status in ('pending', 'sent')) as oldest
     from erp_postings where status in ('pending', 'sent', 'dead', 'rejected')`)) as unknown as [
-    { pending: number; retrying: number; dead: number; rejected: number; oldest: Date | string | null },
+    { pending: number; retrying: number; in_flight: number; dead: number; rejected: number; oldest: Date | string | null },
   ];
   return {
     pending: row?.pending ?? 0,
     retrying: row?.retrying ?? 0,
+    inFlight: row?.in_flight ?? 0,
     dead: row?.dead ?? 0,
     rejected: row?.rejected ?? 0,
     oldestWaitingAt: row?.oldest ? new Date(row.oldest) : null,
