@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   char,
   date,
   index,
@@ -121,4 +122,63 @@ export const exceptionEvents = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [index("exception_events_exception_idx").on(t.exceptionId, t.at)],
+);
+
+/**
+ * How long each code may stay open before it is late (the queue's age colours and the
+ * "older than SLA" alert). A code without a row uses its default from the domain table.
+ */
+export const exceptionSlas = pgTable("exception_slas", {
+  code: text("code").primaryKey(),
+  slaHours: integer("sla_hours").notNull(),
+  updatedBy: text("updated_by").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A named set of queue filters: a person's own, or shared with everyone who opens the queue. */
+export const savedViews = pgTable(
+  "saved_views",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    area: text("area").notNull(),
+    ownerId: uuid("owner_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** the view's URL search string, e.g. "owner=finance&age=gt3d" */
+    query: text("query").notNull(),
+    shared: boolean("shared").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("saved_views_owner_name_uq").on(t.area, t.ownerId, t.name)],
+);
+
+/**
+ * An action on many exceptions at once, run by the worker as one job: the request, its
+ * progress, and each exception's outcome (done, skipped because it changed, refused).
+ */
+export const exceptionBulkActions = pgTable(
+  "exception_bulk_actions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    action: text("action").notNull(),
+    params: jsonb("params").$type<Record<string, unknown>>().notNull().default({}),
+    /** exception id → the version the person saw when selecting it */
+    items: jsonb("items").$type<{ id: string; version: number }[]>().notNull(),
+    requestedById: uuid("requested_by_id").notNull().references(() => users.id),
+    requestedBy: text("requested_by").notNull(),
+    correlationId: text("correlation_id").notNull(),
+    status: text("status").notNull().default("queued"),
+    total: integer("total").notNull(),
+    processed: integer("processed").notNull().default(0),
+    succeeded: integer("succeeded").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    /** one line per exception that was not done, with why */
+    problems: jsonb("problems").$type<{ id: string; outcome: string; message: string }[]>().notNull().default([]),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("exception_bulk_actions_requester_idx").on(t.requestedById, t.createdAt)],
 );

@@ -7,3 +7,4 @@ export * from "./mappings";
 export * from "./time";
 export * from "./erp";
 export * from "./exceptions";
+export * from "./alerts";
