@@ -1,5 +1,6 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskDeps } from "./context";
+import { exceptionsBulk } from "./exceptions-bulk";
 import { fullWalkTask } from "./full-walk";
 import { pruneHistoryTask } from "./prune";
 import { pullMasterDataTask } from "./pull-master-data";
@@ -28,6 +29,7 @@ export function taskList(deps: TaskDeps): TaskList {
     "read-back": readBackTask(deps),
     "reverse-sync": reverseSync(deps),
     "prune-history": pruneHistoryTask(deps),
+    "exceptions-bulk": exceptionsBulk(deps),
   };
 }
 

@@ -1,0 +1,197 @@
+import { and, asc, desc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import { env } from "@/env";
+import {
+  employees,
+  erpPostingAttempts,
+  erpPostings,
+  exceptionEntries,
+  exceptionEvents,
+  exceptions,
+  projects,
+  rawRecords,
+  timeEntries,
+} from "../../db/schema";
+import { canActFor } from "../../auth/teams";
+import { SUBJECTS } from "@/sync/rules/types";
+import type { ServiceCtx } from "../context";
+import { notFound } from "../errors";
+import { inScope } from "./act";
+import { queueFrom, rowColumns, type QueueRowBase, type Viewer } from "./list";
+
+export const detailInput = z.object({
+  id: z.uuid({ error: "id must be an exception id" }),
+  /** whose lineage to show; the first blocked entry when absent */
+  entryId: z.uuid({ error: "entryId must be an entry id" }).optional(),
+});
+
+const ENTRY_LIMIT = 100;
+
+/**
+ * Everything the drawer shows about one exception: the row, its history and comments, the
+ * entries it blocks, and for one of them the lineage — every payload version received, what
+ * validation says about it now, its ERP postings with each attempt's request and response, and
+ * the other exceptions about it, current and past.
+ */
+export async function exceptionDetail({ ctx, viewer, input }: { ctx: ServiceCtx; viewer: Viewer; input: z.input<typeof detailInput> }) {
+  const { id, entryId } = detailInput.parse(input);
+  const [row] = (await queueFrom(ctx.db, { ...rowColumns, details: exceptions.details, subjectKey: exceptions.subjectKey, sourceSystem: exceptions.sourceSystem })
+    .where(eq(exceptions.id, id))) as unknown as (QueueRowBase & { details: Record<string, unknown>; subjectKey: string; sourceSystem: string | null })[];
+  if (!row || !inScope(viewer.scope, row)) throw notFound("No such exception among those you can see.");
+
+  const events = await ctx.db
+    .select({ id: exceptionEvents.id, at: exceptionEvents.at, actor: exceptionEvents.actorLabel, kind: exceptionEvents.kind, message: exceptionEvents.message })
+    .from(exceptionEvents)
+    .where(eq(exceptionEvents.exceptionId, id))
+    .orderBy(desc(exceptionEvents.at), desc(exceptionEvents.id))
+    .limit(200);
+
+  const entries = await ctx.db
+    .select({
+      id: timeEntries.id,
+      sourceSystem: timeEntries.sourceSystem,
+      sourceId: timeEntries.sourceId,
+      version: timeEntries.version,
+      state: timeEntries.state,
+      workDate: sql<string>`${timeEntries.workDate}::text`,
+      hours: timeEntries.hours,
+      billable: timeEntries.billable,
+      notes: timeEntries.notes,
+      approvedAt: timeEntries.approvedAt,
+      projectCode: projects.code,
+      sourceProjectId: timeEntries.sourceProjectId,
+      employeeName: employees.name,
+      sourceUserId: timeEntries.sourceUserId,
+      value: exceptionEntries.value,
+      currency: exceptionEntries.currency,
+      valueReporting: exceptionEntries.valueReporting,
+      erpId: timeEntries.erpId,
+    })
+    .from(exceptionEntries)
+    .innerJoin(timeEntries, eq(timeEntries.id, exceptionEntries.timeEntryId))
+    .leftJoin(projects, eq(projects.id, timeEntries.projectId))
+    .leftJoin(employees, eq(employees.id, timeEntries.employeeId))
+    .where(eq(exceptionEntries.exceptionId, id))
+    .orderBy(asc(timeEntries.workDate), asc(timeEntries.id))
+    .limit(ENTRY_LIMIT);
+
+  const rawLinks = await ctx.db
+    .select({ id: rawRecords.id, sourceSystem: rawRecords.sourceSystem, objectType: rawRecords.objectType, sourceId: rawRecords.sourceId, receivedAt: rawRecords.receivedAt, body: rawRecords.body })
+    .from(exceptionEntries)
+    .innerJoin(rawRecords, eq(rawRecords.id, exceptionEntries.rawRecordId))
+    .where(eq(exceptionEntries.exceptionId, id))
+    .orderBy(desc(rawRecords.receivedAt))
+    .limit(20);
+
+  const focus = entryId ? entries.find((e) => e.id === entryId) ?? (await entryInScope(ctx, viewer, entryId)) : entries[0];
+  const lineage = focus ? await entryLineage(ctx, focus.id) : null;
+
+  return {
+    reportingCurrency: env.REPORTING_CURRENCY,
+    exception: { ...row, canAct: canActFor(viewer.roles, row.owner) },
+    events,
+    entries,
+    entriesShown: entries.length,
+    rawRecords: rawLinks,
+    lineage,
+  };
+}
+
+/** An entry the exception no longer links (e.g. from a past exception) may still be opened when in scope. */
+async function entryInScope(ctx: ServiceCtx, viewer: Viewer, entryId: string) {
+  const [e] = (await ctx.db.execute(sql`
+    select t.id, le.code as "entityCode", le.region as region from time_entries t
+    left join legal_entities le on le.id = t.legal_entity_id where t.id = ${entryId}`)) as unknown as { id: string; entityCode: string | null; region: string | null }[];
+  if (!e || !inScope(viewer.scope, e)) throw notFound("No such entry among those you can see.");
+  return { id: e.id };
+}
+
+async function entryLineage(ctx: ServiceCtx, entryId: string) {
+  const [entry] = await ctx.db
+    .select({
+      id: timeEntries.id,
+      sourceSystem: timeEntries.sourceSystem,
+      sourceId: timeEntries.sourceId,
+      version: timeEntries.version,
+      postedVersion: timeEntries.postedVersion,
+      state: timeEntries.state,
+      workDate: sql<string>`${timeEntries.workDate}::text`,
+      hours: timeEntries.hours,
+      erpId: timeEntries.erpId,
+      approvedAt: timeEntries.approvedAt,
+      postedAt: timeEntries.postedAt,
+      billedAt: timeEntries.billedAt,
+    })
+    .from(timeEntries)
+    .where(eq(timeEntries.id, entryId));
+  if (!entry) return null;
+
+  const payloads = await ctx.db
+    .select({ id: rawRecords.id, receivedAt: rawRecords.receivedAt, contentHash: rawRecords.contentHash, syncRunId: rawRecords.syncRunId, body: rawRecords.body })
+    .from(rawRecords)
+    .where(and(eq(rawRecords.sourceSystem, entry.sourceSystem), eq(rawRecords.objectType, "time_entry"), eq(rawRecords.sourceId, entry.sourceId)))
+    .orderBy(desc(rawRecords.receivedAt))
+    .limit(20);
+
+  const postings = await ctx.db
+    .select({
+      id: erpPostings.id,
+      kind: erpPostings.kind,
+      status: erpPostings.status,
+      entryVersion: erpPostings.entryVersion,
+      idempotencyKey: erpPostings.idempotencyKey,
+      attempts: erpPostings.attempts,
+      lastError: erpPostings.lastError,
+      erpId: erpPostings.erpId,
+      request: erpPostings.request,
+      response: erpPostings.response,
+      createdAt: erpPostings.createdAt,
+      acceptedAt: erpPostings.acceptedAt,
+    })
+    .from(erpPostings)
+    .where(eq(erpPostings.timeEntryId, entryId))
+    .orderBy(asc(erpPostings.createdAt));
+  const attempts = postings.length
+    ? await ctx.db
+        .select({
+          postingId: erpPostingAttempts.postingId,
+          attempt: erpPostingAttempts.attempt,
+          startedAt: erpPostingAttempts.startedAt,
+          durationMs: erpPostingAttempts.durationMs,
+          outcome: erpPostingAttempts.outcome,
+          httpStatus: erpPostingAttempts.httpStatus,
+          errorClass: erpPostingAttempts.errorClass,
+          error: erpPostingAttempts.error,
+          response: erpPostingAttempts.response,
+        })
+        .from(erpPostingAttempts)
+        .where(inArray(erpPostingAttempts.postingId, postings.map((p) => p.id)))
+        .orderBy(asc(erpPostingAttempts.startedAt))
+    : [];
+
+  // what validation says now: the exceptions that block this entry; and every exception about it, past ones included
+  const keys = [SUBJECTS.entry(entry.sourceSystem, entry.sourceId), SUBJECTS.raw(entry.sourceSystem, "time_entry", entry.sourceId)];
+  const related = await ctx.db
+    .selectDistinct({
+      id: exceptions.id,
+      code: exceptions.code,
+      status: exceptions.status,
+      message: exceptions.message,
+      firstSeenAt: exceptions.firstSeenAt,
+      resolvedAt: exceptions.resolvedAt,
+      blocking: sql<boolean>`exists (select 1 from exception_entries l where l.exception_id = ${exceptions.id} and l.time_entry_id = ${entryId})`,
+    })
+    .from(exceptions)
+    .leftJoin(exceptionEntries, and(eq(exceptionEntries.exceptionId, exceptions.id), isNotNull(exceptionEntries.timeEntryId)))
+    .where(or(eq(exceptionEntries.timeEntryId, entryId), inArray(exceptions.subjectKey, keys)))
+    .orderBy(desc(exceptions.firstSeenAt))
+    .limit(50);
+
+  return {
+    entry,
+    payloads,
+    postings: postings.map((p) => ({ ...p, attempts: attempts.filter((a) => a.postingId === p.id) })),
+    blockedBy: related.filter((r) => r.blocking),
+    otherExceptions: related,
+  };
+}

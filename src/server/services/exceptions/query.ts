@@ -1,0 +1,207 @@
+import { and, eq, gte, ilike, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { exceptions, legalEntities } from "../../db/schema";
+import { scopeCondition, type Scope } from "../../auth/scope";
+import {
+  EXCEPTION_CODE_LIST,
+  EXCEPTION_STATUSES,
+  OWNER_TEAMS,
+  REGIONS,
+  SEVERITIES,
+} from "../../domain/enums";
+import type { DbOrTx } from "../../db/client";
+import { invalid } from "../errors";
+
+/**
+ * The exception queue's filters, sorts and paging, shared by the list, the header figures,
+ * the groups, the CSV export and bulk actions "on everything that matches": one definition,
+ * so what a person sees, counts, exports and acts on is the same set of rows.
+ */
+
+/** Age since the exception was first seen. */
+export const AGE_BUCKETS = {
+  d0_1: { label: "Under 1 day", from: 0, to: 1 },
+  d1_3: { label: "1–3 days", from: 1, to: 3 },
+  d3_7: { label: "3–7 days", from: 3, to: 7 },
+  d7_30: { label: "7–30 days", from: 7, to: 30 },
+  d30p: { label: "Over 30 days", from: 30, to: null },
+} as const;
+export type AgeBucket = keyof typeof AGE_BUCKETS;
+export const AGE_BUCKET_LIST = Object.keys(AGE_BUCKETS) as AgeBucket[];
+
+export const SORTS = ["value", "hours", "age", "lastSeen", "occurrences", "severity", "code"] as const;
+export type Sort = (typeof SORTS)[number];
+
+const list = <T extends readonly [string, ...string[]]>(values: T, name: string) =>
+  z
+    .array(z.enum(values, { error: (iss) => `${name}: "${String(iss.input)}" is not one of ${values.join(", ")}` }))
+    .max(50, { error: `${name}: at most 50 values` })
+    .optional();
+
+const uuidList = (name: string) =>
+  z.array(z.uuid({ error: `${name}: each value must be an id from this list` })).max(50, { error: `${name}: at most 50 values` }).optional();
+
+const textList = (name: string) =>
+  z
+    .array(z.string().trim().min(1, { error: `${name}: a value cannot be empty` }).max(100, { error: `${name}: a value is too long` }))
+    .max(50, { error: `${name}: at most 50 values` })
+    .optional();
+
+export const queueFilter = z
+  .object({
+    owner: list(OWNER_TEAMS, "owner"),
+    code: list(EXCEPTION_CODE_LIST as unknown as [string, ...string[]], "code"),
+    severity: list(SEVERITIES, "severity"),
+    status: list(EXCEPTION_STATUSES, "status"),
+    entity: textList("entity"),
+    region: list(REGIONS, "region"),
+    businessUnit: textList("businessUnit"),
+    project: uuidList("project"),
+    person: uuidList("person"),
+    /** "me", "none", or a user id */
+    assignee: z.union([z.literal("me"), z.literal("none"), z.uuid({ error: 'assignee must be "me", "none" or a user id' })]).optional(),
+    age: list(AGE_BUCKET_LIST as unknown as [string, ...string[]], "age"),
+    /** only exceptions blocking at least this value, in the reporting currency */
+    minValue: z
+      .string()
+      .regex(/^\d{1,12}(\.\d{1,2})?$/, { error: "minValue must be an amount like 1000 or 1000.50" })
+      .optional(),
+    /** only exceptions blocking entries worked in this month (billing of that period) */
+    period: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: "period must be a month like 2026-11" })
+      .optional(),
+    /** only exceptions older than their SLA */
+    overSla: z.boolean().optional(),
+    q: z.string().trim().max(200, { error: "search text can be at most 200 characters" }).optional(),
+  })
+  .strict();
+export type QueueFilter = z.infer<typeof queueFilter>;
+
+export const queueSort = z.object({
+  sort: z.enum(SORTS, { error: (iss) => `sort: "${String(iss.input)}" is not one of ${SORTS.join(", ")}` }).default("value"),
+  dir: z.enum(["asc", "desc"], { error: 'dir must be "asc" or "desc"' }).default("desc"),
+});
+export type QueueSort = z.infer<typeof queueSort>;
+
+/** The SLA of each exception, in hours: the code's configured value or its severity's default. */
+export const slaHoursSql = sql<number>`coalesce(
+  (select s.sla_hours from exception_slas s where s.code = ${exceptions.code}),
+  case ${exceptions.severity} when 'critical' then 8 when 'high' then 24 when 'medium' then 72 else 168 end)`;
+
+export const ageHoursSql = sql<number>`(extract(epoch from (now() - ${exceptions.firstSeenAt})) / 3600)`;
+
+/**
+ * The rows a filter selects, within the user's scope. `statusDefault` applies when the
+ * filter names no status (the queue shows open exceptions unless asked otherwise).
+ */
+export function filterCondition(
+  f: QueueFilter,
+  scope: Scope,
+  userId: string | null,
+  opts: { ignoreStatus?: boolean } = {},
+): SQL | undefined {
+  const parts: (SQL | undefined)[] = [scopeCondition(scope, { entity: legalEntities.code, region: exceptions.region })];
+  if (!opts.ignoreStatus) parts.push(inArray(exceptions.status, f.status?.length ? f.status : ["open"]));
+  if (f.owner?.length) parts.push(inArray(exceptions.owner, f.owner));
+  if (f.code?.length) parts.push(inArray(exceptions.code, f.code));
+  if (f.severity?.length) parts.push(inArray(exceptions.severity, f.severity));
+  if (f.entity?.length) parts.push(inArray(legalEntities.code, f.entity));
+  if (f.region?.length) parts.push(inArray(exceptions.region, f.region));
+  if (f.businessUnit?.length) parts.push(inArray(exceptions.businessUnit, f.businessUnit));
+  if (f.project?.length) parts.push(inArray(exceptions.projectId, f.project));
+  if (f.person?.length) parts.push(inArray(exceptions.employeeId, f.person));
+  if (f.assignee === "none") parts.push(isNull(exceptions.assigneeId));
+  else if (f.assignee === "me") parts.push(userId ? eq(exceptions.assigneeId, userId) : sql`false`);
+  else if (f.assignee) parts.push(eq(exceptions.assigneeId, f.assignee));
+  if (f.age?.length) {
+    parts.push(
+      or(
+        ...f.age.map((b) => {
+          const { from, to } = AGE_BUCKETS[b as AgeBucket];
+          return and(
+            lt(exceptions.firstSeenAt, sql`now() - make_interval(days => ${from})`),
+            to === null ? undefined : gte(exceptions.firstSeenAt, sql`now() - make_interval(days => ${to})`),
+          );
+        }),
+      ),
+    );
+  }
+  if (f.minValue) parts.push(gte(exceptions.valueReporting, f.minValue));
+  if (f.period) {
+    const start = `${f.period}-01`;
+    parts.push(sql`exists (select 1 from exception_entries l where l.exception_id = ${exceptions.id}
+      and l.work_date >= ${start}::date and l.work_date < (${start}::date + interval '1 month'))`);
+  }
+  if (f.overSla) parts.push(sql`${ageHoursSql} >= ${slaHoursSql}`);
+  if (f.q) {
+    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    parts.push(or(ilike(exceptions.subjectLabel, like), ilike(exceptions.message, like), ilike(exceptions.code, like)));
+  }
+  return and(...parts.filter(Boolean));
+}
+
+/**
+ * Filter values that name things (legal entities, projects, people, assignees) must exist:
+ * a typo or a stale link says so instead of quietly showing an empty queue.
+ */
+export async function checkFilterValues(db: DbOrTx, f: QueueFilter): Promise<void> {
+  const missing = async (table: string, column: string, values: string[] | undefined, what: string) => {
+    if (!values?.length) return;
+    const found = (await db.execute(
+      sql`select ${sql.identifier(column)}::text as v from ${sql.identifier(table)} where ${sql.identifier(column)}::text in ${values}`,
+    )) as unknown as { v: string }[];
+    const known = new Set(found.map((r) => r.v));
+    const unknown = values.filter((v) => !known.has(v));
+    if (unknown.length) throw invalid(`Unknown ${what}: ${unknown.join(", ")}. Pick one from the filter list.`, { filter: what, values: unknown });
+  };
+  await missing("legal_entities", "code", f.entity, "legal entity");
+  await missing("projects", "id", f.project, "project");
+  await missing("employees", "id", f.person, "person");
+  if (f.assignee && f.assignee !== "me" && f.assignee !== "none") await missing("users", "id", [f.assignee], "assignee");
+}
+
+type SortSpec = { expr: SQL; cast: string };
+
+/** Each sort's key, never null (so keyset comparisons are total), and how its cursor value is cast back. */
+export function sortSpec(sort: Sort): SortSpec {
+  switch (sort) {
+    case "value":
+      return { expr: sql`coalesce(${exceptions.valueReporting}, -1)`, cast: "numeric" };
+    case "hours":
+      return { expr: sql`${exceptions.hoursAtStake}`, cast: "numeric" };
+    case "age":
+      // older first when descending: the key is the negated first-seen time
+      return { expr: sql`(-extract(epoch from ${exceptions.firstSeenAt}))::numeric`, cast: "numeric" };
+    case "lastSeen":
+      return { expr: sql`extract(epoch from ${exceptions.lastSeenAt})::numeric`, cast: "numeric" };
+    case "occurrences":
+      return { expr: sql`${exceptions.occurrences}`, cast: "int" };
+    case "severity":
+      return { expr: sql`(case ${exceptions.severity} when 'critical' then 4 when 'high' then 3 when 'medium' then 2 else 1 end)`, cast: "int" };
+    case "code":
+      return { expr: sql`${exceptions.code}`, cast: "text" };
+  }
+}
+
+export type QueueCursor = { v: string; id: string };
+
+const cursorShape = z.object({ v: z.string().max(100), id: z.uuid() });
+
+export function encodeQueueCursor(c: QueueCursor): string {
+  return Buffer.from(JSON.stringify(c), "utf8").toString("base64url");
+}
+
+export function decodeQueueCursor(cursor: string): QueueCursor {
+  try {
+    return cursorShape.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch {
+    throw invalid("The page cursor is not one this queue gave out; reload the queue from its first page.");
+  }
+}
+
+/** Rows strictly after the cursor in the sort's order (ties broken by id in the same direction). */
+export function afterCursor(spec: SortSpec, dir: "asc" | "desc", c: QueueCursor): SQL {
+  const v = sql`${c.v}::${sql.raw(spec.cast)}`;
+  return dir === "desc" ? sql`(${spec.expr}, ${exceptions.id}) < (${v}, ${c.id}::uuid)` : sql`(${spec.expr}, ${exceptions.id}) > (${v}, ${c.id}::uuid)`;
+}
