@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { withTx } from "../../db/client";
 import { exceptionEntries, exceptionEvents, exceptions, legalEntities, users } from "../../db/schema";
@@ -7,7 +7,13 @@ import { canActFor } from "../../auth/teams";
 import { isRole, type Role } from "../../auth/roles";
 import type { OwnerTeam } from "../../domain/enums";
 import { writeAudit } from "../audit/write";
-import type { ServiceCtx } from "../context";
+import { logOf, type ServiceCtx } from "../context";
+import type { Db } from "../../db/client";
+import { syncRuns } from "../../db/schema";
+import { parseKey } from "../../crypto/secrets";
+import { connectorSecretsKeyFrom } from "@/env";
+import { activeConnectors, erpConnectorFor } from "../connectors/build";
+import { pullMasterData } from "../sync/pull-master-data";
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import { enqueueJob } from "../jobs/enqueue";
 import { replayPostings } from "../posting/replay";
@@ -233,6 +239,32 @@ export async function actOnException({ ctx, viewer, input }: { ctx: ServiceCtx; 
   return retry(ctx, viewer, applied.row);
 }
 
+/** Codes whose cause is fixed in the ERP's master data (a period reopened, a project reactivated, a cost rate added). */
+const ERP_OWNED = new Set(["PERIOD_CLOSED", "PROJECT_NOT_ACTIVE", "COST_RATE_MISSING"]);
+
+/**
+ * Before re-validating a problem that is fixed in the ERP, read the ERP's master data now
+ * rather than waiting for the scheduled pull — once per request: a bulk retry of many
+ * exceptions (one correlation id) reads it once. Returns a sentence for the result, or "".
+ */
+async function refreshFromErp(ctx: ServiceCtx): Promise<string> {
+  const [recent] = await ctx.db
+    .select({ id: syncRuns.id })
+    .from(syncRuns)
+    .where(and(eq(syncRuns.kind, "master_data"), eq(syncRuns.correlationId, ctx.correlationId), gte(syncRuns.startedAt, sql`now() - interval '1 hour'`)))
+    .limit(1);
+  if (recent) return "";
+  const [erp] = await activeConnectors(ctx.db, "erp");
+  if (!erp) return "No ERP connector is active: re-validated with the master data Hourbridge has. ";
+  try {
+    await pullMasterData({ ctx: ctx as ServiceCtx & { db: Db }, connector: erpConnectorFor(erp, parseKey(connectorSecretsKeyFrom())), connectorId: erp.id, trigger: "manual" });
+    return "Master data refreshed from the ERP. ";
+  } catch (err) {
+    logOf(ctx).warn("master data refresh before a retry failed", { err });
+    return `Could not read the ERP's master data (${err instanceof Error ? err.message : "unknown error"}): re-validated with what Hourbridge has. `;
+  }
+}
+
 const pastTense = (a: ExceptionAction["action"]) =>
   ({ assign: "assigned", unassign: "unassigned", comment: "commented", retry: "retried", resolve: "resolved", ignore: "ignored", reopen: "reopened" })[a];
 
@@ -271,13 +303,14 @@ async function retry(ctx: ServiceCtx, viewer: Viewer, row: Locked): Promise<ActR
     const r = await replayPostings({ ctx, input: { entryIds }, scope: viewer.scope });
     message = `Replayed: ${r.requeued} ${r.requeued === 1 ? "posting" : "postings"} queued for the ERP${r.stillBlocked ? `, ${r.stillBlocked} still blocked by validation` : ""}.`;
   } else {
+    const refreshed = ERP_OWNED.has(row.code) ? await refreshFromErp(ctx) : "";
     const v = await validateEntries({ ctx, input: { entryIds, retryRejected: true } });
     if (v.postingsCreated > 0) await enqueueJob(ctx.db, "send-postings", { trigger: "retry" });
     const n = v.validated;
     message =
       n === 0
         ? "None of its entries is waiting for validation (they were posted, voided or are being validated right now)."
-        : `Re-validated ${n} ${n === 1 ? "entry" : "entries"}: ${v.passed} passed${v.postingsCreated ? ` and ${v.postingsCreated === 1 ? "is" : "are"} queued for posting` : ""}, ${v.failed} still blocked.`;
+        : `${refreshed}Re-validated ${n} ${n === 1 ? "entry" : "entries"}: ${v.passed} passed${v.postingsCreated ? ` and ${v.postingsCreated === 1 ? "is" : "are"} queued for posting` : ""}, ${v.failed} still blocked.`;
   }
   const [now] = await ctx.db.select({ version: exceptions.version, status: exceptions.status }).from(exceptions).where(eq(exceptions.id, row.id));
   const resolved = now!.status === "resolved";

@@ -10,8 +10,10 @@ import {
   exceptions,
   projects,
   rawRecords,
+  sourceRefs,
   timeEntries,
 } from "../../db/schema";
+import { alias } from "drizzle-orm/pg-core";
 import { canActFor } from "../../auth/teams";
 import { SUBJECTS } from "@/sync/rules/types";
 import type { ServiceCtx } from "../context";
@@ -26,6 +28,8 @@ export const detailInput = z.object({
 });
 
 const ENTRY_LIMIT = 100;
+const sourceProject = alias(sourceRefs, "source_project");
+const sourceUser = alias(sourceRefs, "source_user");
 
 /**
  * Everything the drawer shows about one exception: the row, its history and comments, the
@@ -58,10 +62,9 @@ export async function exceptionDetail({ ctx, viewer, input }: { ctx: ServiceCtx;
       billable: timeEntries.billable,
       notes: timeEntries.notes,
       approvedAt: timeEntries.approvedAt,
-      projectCode: projects.code,
-      sourceProjectId: timeEntries.sourceProjectId,
-      employeeName: employees.name,
-      sourceUserId: timeEntries.sourceUserId,
+      // the canonical project and person once mapped, else the source system's own code and name
+      projectCode: sql<string>`coalesce(${projects.code}, ${sourceProject.code}, ${sourceProject.name}, ${timeEntries.sourceProjectId})`,
+      employeeName: sql<string>`coalesce(${employees.name}, ${sourceUser.name}, ${timeEntries.sourceUserId})`,
       value: exceptionEntries.value,
       currency: exceptionEntries.currency,
       valueReporting: exceptionEntries.valueReporting,
@@ -71,6 +74,8 @@ export async function exceptionDetail({ ctx, viewer, input }: { ctx: ServiceCtx;
     .innerJoin(timeEntries, eq(timeEntries.id, exceptionEntries.timeEntryId))
     .leftJoin(projects, eq(projects.id, timeEntries.projectId))
     .leftJoin(employees, eq(employees.id, timeEntries.employeeId))
+    .leftJoin(sourceProject, and(eq(sourceProject.sourceSystem, timeEntries.sourceSystem), eq(sourceProject.kind, "project"), eq(sourceProject.externalId, timeEntries.sourceProjectId)))
+    .leftJoin(sourceUser, and(eq(sourceUser.sourceSystem, timeEntries.sourceSystem), eq(sourceUser.kind, "user"), eq(sourceUser.externalId, timeEntries.sourceUserId)))
     .where(eq(exceptionEntries.exceptionId, id))
     .orderBy(asc(timeEntries.workDate), asc(timeEntries.id))
     .limit(ENTRY_LIMIT);

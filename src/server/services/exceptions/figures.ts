@@ -27,6 +27,7 @@ export async function queueFigures({ ctx, viewer, input }: { ctx: ServiceCtx; vi
     value: sql<string>`coalesce(sum(${exceptions.valueReporting}) filter (where ${open} and ${inFilter ?? sql`true`}), 0)::text`,
     unvalued: sql<number>`count(*) filter (where ${open} and ${inFilter ?? sql`true`} and ${exceptions.valueReporting} is null and ${exceptions.entriesCount} > 0)::int`,
     oldestFirstSeenAt: sql<Date | null>`min(${exceptions.firstSeenAt}) filter (where ${open} and ${inFilter ?? sql`true`})`.mapWith((v) => (v ? new Date(v) : null)),
+    oldestAgeHours: sql<number | null>`max(${ageHoursSql}) filter (where ${open} and ${inFilter ?? sql`true`})`.mapWith((v) => (v === null ? null : Number(v))),
     overSla: sql<number>`count(*) filter (where ${open} and ${inFilter ?? sql`true`} and ${ageHoursSql} >= ${slaHoursSql})::int`,
     resolvedToday: sql<number>`count(*) filter (where ${exceptions.status} = 'resolved' and ${exceptions.resolvedAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')::int`,
   }).where(and(anyStatus))) as unknown as {
@@ -37,6 +38,7 @@ export async function queueFigures({ ctx, viewer, input }: { ctx: ServiceCtx; vi
     value: string;
     unvalued: number;
     oldestFirstSeenAt: Date | null;
+    oldestAgeHours: number | null;
     overSla: number;
     resolvedToday: number;
   }[];

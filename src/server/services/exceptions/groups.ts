@@ -4,7 +4,7 @@ import { env } from "@/env";
 import { exceptions, projects } from "../../db/schema";
 import type { ServiceCtx } from "../context";
 import { queueFrom, type Viewer } from "./list";
-import { checkFilterValues, filterCondition, queueFilter } from "./query";
+import { ageHoursSql, checkFilterValues, filterCondition, queueFilter } from "./query";
 
 export const groupsInput = z.object({
   filter: queueFilter.default({}),
@@ -36,10 +36,11 @@ export async function queueGroups({ ctx, viewer, input }: { ctx: ServiceCtx; vie
     hours: sql<string>`coalesce(sum(${exceptions.hoursAtStake}), 0)::text`,
     value: sql<string | null>`sum(${exceptions.valueReporting})::text`,
     oldestFirstSeenAt: sql<Date>`min(${exceptions.firstSeenAt})`.mapWith((v) => new Date(v)),
+    oldestAgeHours: sql<number>`max(${ageHoursSql})`.mapWith(Number),
   })
     .where(and(filterCondition(filter, viewer.scope, viewer.userId)))
     .groupBy(key)
     .orderBy(desc(sql`coalesce(sum(${exceptions.valueReporting}), 0)`), desc(sql`count(*)`))
-    .limit(200)) as unknown as { key: string; label: string; projectId: string | null; count: number; entries: number; hours: string; value: string | null; oldestFirstSeenAt: Date }[];
+    .limit(200)) as unknown as { key: string; label: string; projectId: string | null; count: number; entries: number; hours: string; value: string | null; oldestFirstSeenAt: Date; oldestAgeHours: number }[];
   return { reportingCurrency: env.REPORTING_CURRENCY, by, groups: rows };
 }

@@ -70,6 +70,9 @@ export const rowColumns = {
   /** since when the oldest still-blocked entry has been approved and waiting: how long billing has been held up */
   blockedSince: sql<Date | null>`(select min(t.approved_at) from exception_entries l join time_entries t on t.id = l.time_entry_id
     where l.exception_id = ${exceptions.id} and t.state = 'approved')`.mapWith((v) => (v ? new Date(v) : null)),
+  /** the same as hours until now, computed by the database so every screen shows the same age */
+  blockedHours: sql<number | null>`(select extract(epoch from now() - min(t.approved_at)) / 3600 from exception_entries l join time_entries t on t.id = l.time_entry_id
+    where l.exception_id = ${exceptions.id} and t.state = 'approved')`.mapWith((v) => (v === null ? null : Number(v))),
 };
 
 /** The queue's FROM: exceptions with the names rows show (and the entity code scope filters on). */
@@ -142,5 +145,6 @@ export type QueueRowBase = {
   slaHours: number;
   ageHours: number;
   blockedSince: Date | null;
+  blockedHours: number | null;
 };
 export type QueueRow = QueueRowBase & { canAct: boolean };
