@@ -14,6 +14,7 @@ import { listExceptions, type Viewer } from "./list";
 import { queueFigures } from "./figures";
 import { queueGroups } from "./groups";
 import { exceptionDetail } from "./detail";
+import { exportExceptionsCsv } from "./export";
 import { DomainError } from "../errors";
 
 const viewer = (u: TestUser): Viewer => ({ userId: u.id, roles: u.roles, scope: u.scope });
@@ -205,7 +206,14 @@ describe("the exception queue", () => {
     await runBulkAction({ ctx: systemCtx(t.db), bulkId: named.id });
     const events = await t.db.select().from(exceptionEvents).where(and(eq(exceptionEvents.exceptionId, na), eq(exceptionEvents.kind, "comment")));
     expect(events).toEqual([]);
-    // the export honours scope too: see the route test
+    // and the CSV export holds only EMEA rows
+    let csv = "";
+    for await (const line of exportExceptionsCsv({ ctx: serviceCtxFor(t.db, pmoEmea), viewer: v, input: {} })) csv += line;
+    const lines = csv.trimEnd().split("\r\n");
+    expect(lines[0]).toMatch(/^exception_id,code,severity,status,owner_team,/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain("PROJECT_NOT_ACTIVE");
+    expect(lines[1]).not.toContain(w.us.code);
   });
 
   it("each team acts on its own exceptions; others may look", async () => {
