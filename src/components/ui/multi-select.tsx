@@ -1,7 +1,7 @@
 "use client";
 
 import { ChevronDown } from "lucide-react";
-import { useId } from "react";
+import { useEffect, useId, useState } from "react";
 import { cn } from "./cn";
 import { Popover, PopoverContent, PopoverTrigger } from "./popover";
 
@@ -25,9 +25,17 @@ export function MultiSelect({
   anyLabel?: string;
 }) {
   const id = useId();
-  const chosen = options.filter((o) => value.includes(o.value));
+  // the choice shows at once, before the parent (often a URL change) catches up
+  const [local, setLocal] = useState<readonly string[]>(value);
+  const key = value.join("\u0000");
+  useEffect(() => setLocal(value), [key]);
+  const chosen = options.filter((o) => local.includes(o.value));
   const summary = chosen.length === 0 ? anyLabel : chosen.length <= 2 ? chosen.map((o) => o.label).join(", ") : `${chosen.length} selected`;
-  const toggle = (v: string) => onChange(value.includes(v) ? value.filter((x) => x !== v) : [...value, v]);
+  const change = (next: string[]) => {
+    setLocal(next);
+    onChange(next);
+  };
+  const toggle = (v: string) => change(local.includes(v) ? local.filter((x) => x !== v) : [...local, v]);
   return (
     <Popover>
       <PopoverTrigger
@@ -48,13 +56,13 @@ export function MultiSelect({
           {options.length === 0 && <p className="px-2 py-1 text-xs text-slate-600">Nothing to choose from.</p>}
           {options.map((o, i) => (
             <label key={o.value} htmlFor={`${id}-${i}`} className="flex cursor-pointer items-center gap-2 rounded px-2 py-1 text-sm hover:bg-slate-50">
-              <input id={`${id}-${i}`} type="checkbox" className="size-3.5" checked={value.includes(o.value)} onChange={() => toggle(o.value)} />
+              <input id={`${id}-${i}`} type="checkbox" className="size-3.5" checked={local.includes(o.value)} onChange={() => toggle(o.value)} />
               <span className="truncate">{o.label}</span>
             </label>
           ))}
         </fieldset>
-        {value.length > 0 && (
-          <button type="button" className="mt-1 w-full rounded px-2 py-1 text-left text-xs font-medium text-brand-700 hover:bg-slate-50" onClick={() => onChange([])}>
+        {local.length > 0 && (
+          <button type="button" className="mt-1 w-full rounded px-2 py-1 text-left text-xs font-medium text-brand-700 hover:bg-slate-50" onClick={() => change([])}>
             Clear {label.toLowerCase()}
           </button>
         )}
