@@ -178,7 +178,7 @@ export function ExceptionsView() {
         <label className="sr-only" htmlFor="f-assignee">Assignee</label>
         <select
           id="f-assignee"
-          className="h-8 rounded-md border border-slate-300 bg-white px-2 text-sm"
+          className="h-8 w-44 rounded-md border border-slate-300 bg-white px-2 text-sm"
           value={filter.assignee ?? ""}
           onChange={(e) => setFilter({ assignee: (e.target.value || undefined) as QueueFilter["assignee"] })}
         >
@@ -277,6 +277,10 @@ export function ExceptionsView() {
                     <button type="button" className={linkClass} onClick={() => go({ group: undefined, ...filterToParams({ ...filter, project: [g.projectId!] }) })}>
                       {g.label}
                     </button>
+                  ) : g.key ? (
+                    <button type="button" className={linkClass} onClick={() => go({ group: undefined, ...filterToParams({ ...filter, q: g.label }) })}>
+                      {g.label}
+                    </button>
                   ) : (
                     g.label
                   )}
@@ -302,7 +306,7 @@ export function ExceptionsView() {
               Select all {f.matching.toLocaleString("en-US")} matching
             </button>
           )}
-          <span className="mx-1 text-slate-400">|</span>
+          <span aria-hidden className="mx-1 text-slate-400">|</span>
           {(["assign", "retry", "resolve", "ignore", "reopen", "comment", "unassign"] as const).map((k) => (
             <Button key={k} size="sm" variant={k === "resolve" ? "primary" : "secondary"} onClick={() => { bulk.reset(); setBulkKind(k); }}>
               {ACTION_LABEL[k]}
@@ -362,7 +366,7 @@ export function ExceptionsView() {
                   {r.subjectLabel}
                 </button>
                 <div className="text-xs text-slate-600">{r.message}</div>
-                <div className="text-xs text-slate-500">
+                <div className="text-xs text-slate-600">
                   {[
                     PERSON_SUBJECTS.has(r.subjectType) ? r.employeeName : null,
                     r.subjectType !== "project" ? r.projectCode : null,
