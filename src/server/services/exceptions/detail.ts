@@ -39,8 +39,15 @@ const sourceUser = alias(sourceRefs, "source_user");
  */
 export async function exceptionDetail({ ctx, viewer, input }: { ctx: ServiceCtx; viewer: Viewer; input: z.input<typeof detailInput> }) {
   const { id, entryId } = detailInput.parse(input);
-  const [row] = (await queueFrom(ctx.db, { ...rowColumns, details: exceptions.details, subjectKey: exceptions.subjectKey, sourceSystem: exceptions.sourceSystem })
-    .where(eq(exceptions.id, id))) as unknown as (QueueRowBase & { details: Record<string, unknown>; subjectKey: string; sourceSystem: string | null })[];
+  const [row] = (await queueFrom(ctx.db, {
+    ...rowColumns,
+    details: exceptions.details,
+    subjectKey: exceptions.subjectKey,
+    sourceSystem: exceptions.sourceSystem,
+    blockedSince: sql<Date | null>`(select min(t.approved_at) from exception_entries l join time_entries t on t.id = l.time_entry_id
+      where l.exception_id = ${exceptions.id} and t.state = 'approved')`.mapWith((v) => (v ? new Date(v) : null)),
+  })
+    .where(eq(exceptions.id, id))) as unknown as (QueueRowBase & { details: Record<string, unknown>; subjectKey: string; sourceSystem: string | null; blockedSince: Date | null })[];
   if (!row || !inScope(viewer.scope, row)) throw notFound("No such exception among those you can see.");
 
   const events = await ctx.db
@@ -176,27 +183,28 @@ async function entryLineage(ctx: ServiceCtx, entryId: string) {
 
   // what validation says now: the exceptions that block this entry; and every exception about it, past ones included
   const keys = [SUBJECTS.entry(entry.sourceSystem, entry.sourceId), SUBJECTS.raw(entry.sourceSystem, "time_entry", entry.sourceId)];
+  // two indexed lookups (linked now; about this entry by subject) rather than one OR across tables
+  const linkedIds = (await ctx.db.select({ id: exceptionEntries.exceptionId }).from(exceptionEntries).where(eq(exceptionEntries.timeEntryId, entryId))).map((r) => r.id);
   const related = await ctx.db
-    .selectDistinct({
+    .select({
       id: exceptions.id,
       code: exceptions.code,
       status: exceptions.status,
       message: exceptions.message,
       firstSeenAt: exceptions.firstSeenAt,
       resolvedAt: exceptions.resolvedAt,
-      blocking: sql<boolean>`exists (select 1 from exception_entries l where l.exception_id = ${exceptions.id} and l.time_entry_id = ${entryId})`,
     })
     .from(exceptions)
-    .leftJoin(exceptionEntries, and(eq(exceptionEntries.exceptionId, exceptions.id), isNotNull(exceptionEntries.timeEntryId)))
-    .where(or(eq(exceptionEntries.timeEntryId, entryId), inArray(exceptions.subjectKey, keys)))
+    .where(linkedIds.length ? or(inArray(exceptions.id, linkedIds), inArray(exceptions.subjectKey, keys)) : inArray(exceptions.subjectKey, keys))
     .orderBy(desc(exceptions.firstSeenAt))
     .limit(50);
+  const blocking = new Set(linkedIds);
 
   return {
     entry,
     payloads,
     postings: postings.map((p) => ({ ...p, attempts: attempts.filter((a) => a.postingId === p.id) })),
-    blockedBy: related.filter((r) => r.blocking),
-    otherExceptions: related,
+    blockedBy: related.filter((r) => blocking.has(r.id)),
+    otherExceptions: related.map((r) => ({ ...r, blocking: blocking.has(r.id) })),
   };
 }

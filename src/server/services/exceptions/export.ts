@@ -34,7 +34,7 @@ const COLUMNS: [string, (r: QueueRow, ccy: string) => unknown][] = [
   ["occurrences", (r) => r.occurrences],
   ["sla_hours", (r) => r.slaHours],
   ["age_hours", (r) => r.ageHours.toFixed(1)],
-  ["billing_blocked_since_utc", (r) => r.blockedSince],
+  ["billing_blocked_hours", (r) => (r.blockedHours === null ? null : r.blockedHours.toFixed(1))],
   ["resolved_at_utc", (r) => r.resolvedAt],
   ["resolution", (r) => r.resolution],
   ["resolution_note", (r) => r.resolutionNote],

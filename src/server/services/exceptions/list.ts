@@ -18,6 +18,7 @@ import {
   queueSort,
   slaHoursSql,
   sortSpec,
+  sqlDirection,
 } from "./query";
 
 export const listInput = z.object({
@@ -67,10 +68,7 @@ export const rowColumns = {
   resolutionNote: exceptions.resolutionNote,
   slaHours: slaHoursSql.mapWith(Number),
   ageHours: ageHoursSql.mapWith(Number),
-  /** since when the oldest still-blocked entry has been approved and waiting: how long billing has been held up */
-  blockedSince: sql<Date | null>`(select min(t.approved_at) from exception_entries l join time_entries t on t.id = l.time_entry_id
-    where l.exception_id = ${exceptions.id} and t.state = 'approved')`.mapWith((v) => (v ? new Date(v) : null)),
-  /** the same as hours until now, computed by the database so every screen shows the same age */
+  /** hours since the oldest still-blocked entry was approved: how long billing has been held up */
   blockedHours: sql<number | null>`(select extract(epoch from now() - min(t.approved_at)) / 3600 from exception_entries l join time_entries t on t.id = l.time_entry_id
     where l.exception_id = ${exceptions.id} and t.state = 'approved')`.mapWith((v) => (v === null ? null : Number(v))),
 };
@@ -94,7 +92,7 @@ export async function listExceptions({ ctx, viewer, input }: { ctx: ServiceCtx; 
   const q = listInput.parse(input);
   await checkFilterValues(ctx.db, q.filter);
   const spec = sortSpec(q.sort);
-  const order = q.dir === "desc" ? [desc(spec.expr), desc(exceptions.id)] : [asc(spec.expr), asc(exceptions.id)];
+  const order = sqlDirection(spec, q.dir) === "desc" ? [desc(spec.expr), desc(exceptions.id)] : [asc(spec.expr), asc(exceptions.id)];
   const rows = (await queueFrom(ctx.db, { ...rowColumns, sortKey: sql<string>`(${spec.expr})::text` })
     .where(and(filterCondition(q.filter, viewer.scope, viewer.userId), q.cursor ? afterCursor(spec, q.dir, decodeQueueCursor(q.cursor)) : undefined))
     .orderBy(...order)
@@ -144,7 +142,6 @@ export type QueueRowBase = {
   resolutionNote: string | null;
   slaHours: number;
   ageHours: number;
-  blockedSince: Date | null;
   blockedHours: number | null;
 };
 export type QueueRow = QueueRowBase & { canAct: boolean };

@@ -86,7 +86,8 @@ describe("the exception queue", () => {
     // 3 h × GBP 140 = GBP 420.00, at 1.27 on 13 May = USD 533.40
     expect(page.items[1]).toMatchObject({ value: "420.00", currency: "GBP", valueReporting: "533.40" });
     expect(unmapped.slaHours).toBe(24);
-    expect(unmapped.blockedSince?.toISOString()).toBe("2026-05-18T09:00:00.000Z");
+    // approved on 18 May 2026: blocked ever since
+    expect(unmapped.blockedHours).toBeGreaterThan((Date.now() - Date.parse("2026-05-18T09:00:00Z")) / 3_600_000 - 1);
   });
 
   it("filters by owner, code, region, entity, project, text, value and period", async () => {
@@ -346,6 +347,7 @@ describe("the exception queue", () => {
     expect(d.entries).toHaveLength(1);
     expect(d.lineage?.entry.id).toBe(d.entries[0]!.id);
     expect(d.lineage?.blockedBy.map((b) => b.code)).toEqual(["PROJECT_NOT_ACTIVE"]);
+    expect(d.exception.blockedSince?.toISOString()).toBe("2026-05-18T09:00:00.000Z");
     expect(d.events.map((e) => e.kind)).toContain("raised");
   });
 });
