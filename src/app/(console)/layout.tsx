@@ -4,6 +4,7 @@ import { ROLE_LABELS } from "@/server/auth/roles";
 import { requireSession } from "@/server/auth/guard";
 import { SidebarNav } from "@/components/shell/sidebar-nav";
 import { UserMenu } from "@/components/shell/user-menu";
+import { NotificationsBadge } from "@/components/shell/notifications-badge";
 import { ActivityKeepAlive } from "@/components/shell/activity-keepalive";
 import { TooltipProvider } from "@/components/ui/tooltip";
 
@@ -37,12 +38,15 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <p className="truncate text-xs text-slate-600">
               Showing: <span className="font-medium text-slate-800">{scope.length ? scope.join("; ") : "all legal entities and regions"}</span>
             </p>
-            <UserMenu
-              name={user.name}
-              email={user.email}
-              roleLabels={user.roles.map((r) => ROLE_LABELS[r])}
-              scopeLabel={scope.length ? scope.join("; ") : "all legal entities and regions"}
-            />
+            <div className="flex items-center gap-2">
+              {items.some((a) => a.key === "exceptions") && scope.length === 0 && <NotificationsBadge />}
+              <UserMenu
+                name={user.name}
+                email={user.email}
+                roleLabels={user.roles.map((r) => ROLE_LABELS[r])}
+                scopeLabel={scope.length ? scope.join("; ") : "all legal entities and regions"}
+              />
+            </div>
           </header>
           <main id="main" className="min-w-0 flex-1 px-6 py-5">
             {children}

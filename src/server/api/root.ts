@@ -1,3 +1,4 @@
+import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { exceptionsRouter } from "./routers/exceptions";
 import { meRouter } from "./routers/me";
@@ -13,6 +14,7 @@ export const appRouter = router({
   users: usersRouter,
   audit: auditRouter,
   exceptions: exceptionsRouter,
+  alerts: alertsRouter,
   sync: syncRouter,
   connectors: connectorsRouter,
   syncConsole: syncConsoleRouter,

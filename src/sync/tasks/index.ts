@@ -1,5 +1,7 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskDeps } from "./context";
+import { deliverWebhookTask } from "./deliver-webhook";
+import { evaluateAlertsTask } from "./evaluate-alerts";
 import { exceptionsBulk } from "./exceptions-bulk";
 import { fullWalkTask } from "./full-walk";
 import { pruneHistoryTask } from "./prune";
@@ -30,12 +32,15 @@ export function taskList(deps: TaskDeps): TaskList {
     "reverse-sync": reverseSync(deps),
     "prune-history": pruneHistoryTask(deps),
     "exceptions-bulk": exceptionsBulk(deps),
+    "evaluate-alerts": evaluateAlertsTask(deps),
+    "deliver-webhook": deliverWebhookTask(deps),
   };
 }
 
-/** Scheduled jobs (graphile-worker crontab, UTC): the per-connector scheduler, reverse sync, and the daily history pruning. */
+/** Scheduled jobs (graphile-worker crontab, UTC): the per-connector scheduler, reverse sync, the daily history pruning, and alert evaluation every five minutes. */
 export const CRONTAB = [
   "* * * * * schedule ?jobKey=schedule",
   "*/15 * * * * reverse-sync ?jobKey=reverse-sync",
   "17 4 * * * prune-history ?jobKey=prune-history",
+  "*/5 * * * * evaluate-alerts ?jobKey=evaluate-alerts",
 ].join("\n");

@@ -200,6 +200,9 @@ describe("the exception queue", () => {
     // through the API as well, and a bulk action over a filter only reaches EMEA rows
     const caller = createCaller(ctxFor(t.db, pmoEmea));
     await expect(caller.exceptions.detail({ id: na })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // alerts add up the whole firm: not for someone who may see only part of it
+    await expect(caller.alerts.notifications({})).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringMatching(/every legal entity and region/) });
+    await expect(caller.alerts.rules()).rejects.toMatchObject({ code: "FORBIDDEN" });
     const bulk = await startBulkAction({ ctx: serviceCtxFor(t.db, pmoEmea), viewer: v, input: { act: { action: "comment", text: "EMEA sweep" }, filter: {} } });
     expect(bulk.total).toBe(1);
     // and a bulk action naming an NA row by id refuses it
