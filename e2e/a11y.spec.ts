@@ -21,6 +21,7 @@ for (const [who, path] of [
   ["admin", "/sync"],
   ["finance_ops", "/exceptions"],
   ["finance_ops", "/imports"],
+  ["pmo", "/mappings"],
   ["executive", "/kpis"],
 ] as const) {
   test(`the shell at ${path} (${who}) has no serious accessibility violation`, async ({ page }) => {

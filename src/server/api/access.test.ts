@@ -62,6 +62,16 @@ const ACCESS: Record<string, Access> = {
   "syncConsole.deadLetters": ["admin", "finance_ops"],
   "syncConsole.deadLetterItems": ["admin", "finance_ops"],
   "syncConsole.charts": ["admin", "finance_ops"],
+  "mappings.overview": ["admin", "pmo"],
+  "mappings.unmapped": ["admin", "pmo"],
+  "mappings.list": ["admin", "pmo"],
+  "mappings.targets": ["admin", "pmo"],
+  "mappings.preview": ["admin", "pmo"],
+  "mappings.save": ["admin", "pmo"],
+  "mappings.accept": ["admin", "pmo"],
+  "mappings.history": ["admin", "pmo"],
+  "mappings.recovery": ["admin", "pmo"],
+  "mappings.recoveries": ["admin", "pmo"],
 };
 
 type Outcome = "ok" | TRPCError["code"];

@@ -1,6 +1,7 @@
 import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { exceptionsRouter } from "./routers/exceptions";
+import { mappingsRouter } from "./routers/mappings";
 import { meRouter } from "./routers/me";
 import { syncRouter } from "./routers/sync";
 import { connectorsRouter } from "./routers/connectors";
@@ -18,6 +19,7 @@ export const appRouter = router({
   sync: syncRouter,
   connectors: connectorsRouter,
   syncConsole: syncConsoleRouter,
+  mappings: mappingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { deliverWebhookTask } from "./deliver-webhook";
 import { evaluateAlertsTask } from "./evaluate-alerts";
 import { exceptionsBulk } from "./exceptions-bulk";
 import { fullWalkTask } from "./full-walk";
+import { mappingRecovery } from "./mapping-recovery";
 import { pruneHistoryTask } from "./prune";
 import { pullMasterDataTask } from "./pull-master-data";
 import { pullTime } from "./pull-time";
@@ -34,6 +35,7 @@ export function taskList(deps: TaskDeps): TaskList {
     "exceptions-bulk": exceptionsBulk(deps),
     "evaluate-alerts": evaluateAlertsTask(deps),
     "deliver-webhook": deliverWebhookTask(deps),
+    "mapping-recovery": mappingRecovery(deps),
   };
 }
 

@@ -269,7 +269,7 @@ function statusEvents(state: EntryState, status: CanonicalTimeEntry["status"]): 
 }
 
 /** A posted version is taken back out of the ERP before anything replaces it. */
-async function reverseIfPosted(tx: Tx, current: typeof timeEntries.$inferSelect, correlationId: string) {
+export async function reverseIfPosted(tx: Tx, current: typeof timeEntries.$inferSelect, correlationId: string) {
   if (current.state !== "posted" || current.postedVersion === null) return;
   await tx
     .insert(erpPostings)
@@ -289,7 +289,7 @@ async function reverseIfPosted(tx: Tx, current: typeof timeEntries.$inferSelect,
 }
 
 /** Postings of an older version that have not left yet will never be sent. */
-async function supersedePending(tx: Tx, timeEntryId: string) {
+export async function supersedePending(tx: Tx, timeEntryId: string) {
   await tx
     .update(erpPostings)
     .set({ status: "superseded", updatedAt: sql`now()` })

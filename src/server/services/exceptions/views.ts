@@ -5,6 +5,8 @@ import { writeAudit } from "../audit/write";
 import type { ServiceCtx } from "../context";
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import type { Viewer } from "./list";
+import { teamsOf } from "../../auth/teams";
+import { OWNER_TEAMS } from "../../domain/enums";
 
 const AREA = "exceptions";
 
@@ -30,8 +32,10 @@ export async function listViews({ ctx, viewer }: { ctx: ServiceCtx; viewer: View
     .from(savedViews)
     .where(and(eq(savedViews.area, AREA), or(eq(savedViews.ownerId, viewer.userId ?? ""), eq(savedViews.shared, true))))
     .orderBy(asc(savedViews.name));
+  const teams = teamsOf(viewer.roles);
+  const mine = teams.length && teams.length < OWNER_TEAMS.length ? [{ key: "my-teams", name: "My teams", query: `owner=${teams.join(",")}` }] : [];
   return {
-    builtIn: BUILT_IN_VIEWS.map((v) => ({ ...v, query: v.query.replace("{period}", new Date().toISOString().slice(0, 7)) })),
+    builtIn: [...mine, ...BUILT_IN_VIEWS.map((v) => ({ ...v, query: v.query.replace("{period}", new Date().toISOString().slice(0, 7)) }))] as { key: string; name: string; query: string }[],
     saved: rows.map((r) => ({ ...r, mine: r.ownerId === viewer.userId })),
   };
 }

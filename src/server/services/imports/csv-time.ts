@@ -60,7 +60,11 @@ export class CsvParser {
   private afterCR = false;
   private started = false;
 
-  constructor(private readonly maxRecordChars = 100_000) {}
+  /** `what`: what the file should be, for the refusal of a runaway line ("a CSV of time entries") */
+  constructor(
+    private readonly maxRecordChars = 100_000,
+    private readonly what = "a CSV of time entries",
+  ) {}
 
   /** The physical line the reader has reached. */
   get currentLine(): number {
@@ -195,7 +199,7 @@ export class CsvParser {
       throw new CsvStructureError(
         this.state === "quoted"
           ? `The quoted value that starts on line ${this.quoteLine} runs on for more than ${this.maxRecordChars.toLocaleString("en-US")} characters: a closing quote is probably missing.`
-          : `Line ${this.recordLine} is longer than ${this.maxRecordChars.toLocaleString("en-US")} characters; this does not look like a CSV of time entries.`,
+          : `Line ${this.recordLine} is longer than ${this.maxRecordChars.toLocaleString("en-US")} characters; this does not look like ${this.what}.`,
       );
     }
   }
@@ -413,25 +417,53 @@ async function scan(
   onRow: (row: CheckedRow) => Promise<void> | void,
   onBytes?: (chunk: Uint8Array) => Promise<void>,
 ): Promise<{ bytes: number; rows: number }> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  const parser = new CsvParser(limits.maxRecordChars);
   const seen = new Map<string, number>();
-  let columns: Column[] | null = null;
+  let columns: Column[] = [];
+  return scanCsv(
+    stream,
+    limits,
+    {
+      header: (record) => {
+        columns = readHeader(record);
+      },
+      row: (record) => onRow(checkRow(record, columns, seen)),
+    },
+    onBytes,
+  );
+}
+
+/**
+ * What every CSV import shares: decodes the stream as UTF-8 and parses it as it arrives,
+ * handing the header record to `header` (which may refuse it by throwing) and each data
+ * record to `row`, in order. Refuses, with a CsvStructureError, a file over the size or row
+ * limit, a spreadsheet workbook, text that is not UTF-8, an unterminated quote, an empty
+ * file. `onBytes` sees every chunk as received (to keep a copy).
+ */
+export async function scanCsv(
+  stream: AsyncIterable<Uint8Array>,
+  limits: CsvLimits,
+  handlers: { header: (record: CsvRecord) => void; row: (record: CsvRecord) => Promise<void> | void; what?: string },
+  onBytes?: (chunk: Uint8Array) => Promise<void>,
+): Promise<{ bytes: number; rows: number }> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const parser = new CsvParser(limits.maxRecordChars, handlers.what);
+  let headerSeen = false;
   let bytes = 0;
   let rows = 0;
   const out: CsvRecord[] = [];
 
   const drain = async () => {
     for (const record of out) {
-      if (!columns) {
-        columns = readHeader(record);
+      if (!headerSeen) {
+        handlers.header(record);
+        headerSeen = true;
         continue;
       }
       rows += 1;
       if (rows > limits.maxRows) {
         throw new CsvStructureError(`The file has more than ${limits.maxRows.toLocaleString("en-US")} rows; split it into smaller files and import each.`);
       }
-      await onRow(checkRow(record, columns, seen));
+      await handlers.row(record);
     }
     out.length = 0;
   };
@@ -463,7 +495,7 @@ async function scan(
   parser.push(decode(undefined), out);
   parser.end(out);
   await drain();
-  if (!columns) throw new CsvStructureError("The file is empty: it has no header row.");
+  if (!headerSeen) throw new CsvStructureError("The file is empty: it has no header row.");
   return { bytes, rows };
 }
 
