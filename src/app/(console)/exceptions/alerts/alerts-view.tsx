@@ -241,8 +241,11 @@ function Notifications() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const q = useSuspenseInfiniteQuery(trpc.alerts.notifications.infiniteQueryOptions({ limit: NOTIFICATIONS_PAGE }, { getNextPageParam: (p) => p.nextCursor }));
-  const unread = useSuspenseQuery(trpc.alerts.unreadCount.queryOptions());
   const items = useMemo(() => q.data.pages.flatMap((p) => p.items), [q.data]);
+  // counted from the page in hand; the shell's badge keeps its own count query (rendered
+  // before this page, it would leave a suspense query here without its prefetched promise)
+  const unreadCount = items.filter((n) => !n.read).length;
+  const more = q.hasNextPage;
   const refresh = () =>
     Promise.all([
       queryClient.invalidateQueries({ queryKey: trpc.alerts.notifications.pathKey() }),
@@ -256,9 +259,9 @@ function Notifications() {
     <section aria-labelledby="notifications-heading">
       <div className="mb-2 flex items-center justify-between gap-3">
         <h2 id="notifications-heading" className="text-sm font-semibold text-slate-900">
-          Notifications <span className="font-normal text-slate-600">· {unread.data.count.toLocaleString("en-US")} unread</span>
+          Notifications <span className="font-normal text-slate-600">· {unreadCount.toLocaleString("en-US")}{more && unreadCount > 0 ? "+" : ""} unread</span>
         </h2>
-        {unread.data.count > 0 && (
+        {unreadCount > 0 && (
           <Button size="sm" variant="secondary" onClick={() => markAll.mutate()} disabled={markAll.isPending}>
             <CheckCheck className="size-3.5" aria-hidden /> Mark all read
           </Button>

@@ -32,7 +32,6 @@ export default async function AlertsPage() {
 function Prefetched() {
   void getQueryClient().prefetchInfiniteQuery(trpc.alerts.notifications.infiniteQueryOptions({ limit: NOTIFICATIONS_PAGE }, { getNextPageParam: (p) => p.nextCursor }));
   prefetch(trpc.alerts.rules.queryOptions());
-  prefetch(trpc.alerts.unreadCount.queryOptions());
   return (
     <HydrateClient>
       <AlertsView />
