@@ -15,21 +15,12 @@ import { raiseException } from "../exceptions/raise";
 import { evaluateAlerts } from "./evaluate";
 import { listNotifications, markAllRead, markRead, unreadCount } from "./notifications";
 import { createRule, deleteRule, listRules, setRuleActive, updateRule, type CreateRuleInput } from "./rules";
+import { expectDomain } from "../../../../test/expect-domain";
 
 const key = randomBytes(32);
 // the tRPC layer reads the secrets key from the environment, as the web app does
 process.env.CONNECTOR_SECRETS_KEY = key.toString("base64");
 
-async function expectDomain(p: Promise<unknown>, kind: DomainError["kind"], message?: RegExp) {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, "expected the call to be refused").toBeInstanceOf(DomainError);
-  expect((err as DomainError).kind).toBe(kind);
-  if (message) expect((err as DomainError).message).toMatch(message);
-  return err as DomainError;
-}
 
 let t: TestDatabase;
 let admin: TestUser, finance: TestUser, pmo: TestUser, exec: TestUser;

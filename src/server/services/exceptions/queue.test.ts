@@ -16,19 +16,10 @@ import { queueGroups } from "./groups";
 import { exceptionDetail } from "./detail";
 import { exportExceptionsCsv } from "./export";
 import { DomainError } from "../errors";
+import { expectDomain } from "../../../../test/expect-domain";
 
 const viewer = (u: TestUser): Viewer => ({ userId: u.id, roles: u.roles, scope: u.scope });
 
-async function expectDomain(p: Promise<unknown>, kind: DomainError["kind"], message?: RegExp) {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, "expected the call to be refused").toBeInstanceOf(DomainError);
-  expect((err as DomainError).kind).toBe(kind);
-  if (message) expect((err as DomainError).message).toMatch(message);
-  return err as DomainError;
-}
 
 describe("the exception queue", () => {
   let t: TestDatabase;
