@@ -1,4 +1,4 @@
-import { and, sql } from "drizzle-orm";
+import { and, inArray, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { env } from "@/env";
 import type { ServiceCtx } from "../context";
@@ -18,19 +18,21 @@ export async function queueFigures({ ctx, viewer, input }: { ctx: ServiceCtx; vi
   await checkFilterValues(ctx.db, filter);
   const anyStatus = filterCondition({ ...filter, status: undefined }, viewer.scope, viewer.userId, { ignoreStatus: true });
   const open = sql`${exceptions.status} = 'open'`;
-  const inFilter = filterCondition(filter, viewer.scope, viewer.userId);
+  // every other condition is in the WHERE clause once; the aggregates only tell statuses apart
+  const inFilter = inArray(exceptions.status, filter.status?.length ? filter.status : ["open"]);
+  const resolvedToday = sql`${exceptions.status} = 'resolved' and ${exceptions.resolvedAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`;
   const [row] = (await queueFrom(ctx.db, {
-    matching: sql<number>`count(*) filter (where ${inFilter ?? sql`true`})::int`,
-    open: sql<number>`count(*) filter (where ${open} and ${inFilter ?? sql`true`})::int`,
-    entries: sql<number>`coalesce(sum(${exceptions.entriesCount}) filter (where ${open} and ${inFilter ?? sql`true`}), 0)::int`,
-    hours: sql<string>`coalesce(sum(${exceptions.hoursAtStake}) filter (where ${open} and ${inFilter ?? sql`true`}), 0)::text`,
-    value: sql<string>`coalesce(sum(${exceptions.valueReporting}) filter (where ${open} and ${inFilter ?? sql`true`}), 0)::text`,
-    unvalued: sql<number>`count(*) filter (where ${open} and ${inFilter ?? sql`true`} and ${exceptions.valueReporting} is null and ${exceptions.entriesCount} > 0)::int`,
-    oldestFirstSeenAt: sql<Date | null>`min(${exceptions.firstSeenAt}) filter (where ${open} and ${inFilter ?? sql`true`})`.mapWith((v) => (v ? new Date(v) : null)),
-    oldestAgeHours: sql<number | null>`max(${ageHoursSql}) filter (where ${open} and ${inFilter ?? sql`true`})`.mapWith((v) => (v === null ? null : Number(v))),
-    overSla: sql<number>`count(*) filter (where ${open} and ${inFilter ?? sql`true`} and ${ageHoursSql} >= ${slaHoursSql})::int`,
-    resolvedToday: sql<number>`count(*) filter (where ${exceptions.status} = 'resolved' and ${exceptions.resolvedAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')::int`,
-  }).where(and(anyStatus))) as unknown as {
+    matching: sql<number>`count(*) filter (where ${inFilter})::int`,
+    open: sql<number>`count(*) filter (where ${open} and ${inFilter})::int`,
+    entries: sql<number>`coalesce(sum(${exceptions.entriesCount}) filter (where ${open} and ${inFilter}), 0)::int`,
+    hours: sql<string>`coalesce(sum(${exceptions.hoursAtStake}) filter (where ${open} and ${inFilter}), 0)::text`,
+    value: sql<string>`coalesce(sum(${exceptions.valueReporting}) filter (where ${open} and ${inFilter}), 0)::text`,
+    unvalued: sql<number>`count(*) filter (where ${open} and ${inFilter} and ${exceptions.valueReporting} is null and ${exceptions.entriesCount} > 0)::int`,
+    oldestFirstSeenAt: sql<Date | null>`min(${exceptions.firstSeenAt}) filter (where ${open} and ${inFilter})`.mapWith((v) => (v ? new Date(v) : null)),
+    oldestAgeHours: sql<number | null>`max(${ageHoursSql}) filter (where ${open} and ${inFilter})`.mapWith((v) => (v === null ? null : Number(v))),
+    overSla: sql<number>`count(*) filter (where ${open} and ${inFilter} and ${ageHoursSql} >= ${slaHoursSql})::int`,
+    resolvedToday: sql<number>`count(*) filter (where ${resolvedToday})::int`,
+  }).where(and(anyStatus, or(inFilter, resolvedToday)))) as unknown as {
     matching: number;
     open: number;
     entries: number;
