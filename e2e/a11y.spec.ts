@@ -23,6 +23,8 @@ for (const [who, path] of [
   ["finance_ops", "/imports"],
   ["pmo", "/mappings"],
   ["executive", "/kpis"],
+  ["executive", "/kpis/entries?metric=unbilled&blocker=exception"],
+  ["finance_ops", "/reconciliation"],
 ] as const) {
   test(`the shell at ${path} (${who}) has no serious accessibility violation`, async ({ page }) => {
     await signInAs(page, who);

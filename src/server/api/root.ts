@@ -1,6 +1,8 @@
 import { alertsRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { exceptionsRouter } from "./routers/exceptions";
+import { kpisRouter } from "./routers/kpis";
+import { reconciliationRouter } from "./routers/reconciliation";
 import { mappingsRouter } from "./routers/mappings";
 import { meRouter } from "./routers/me";
 import { syncRouter } from "./routers/sync";
@@ -20,6 +22,8 @@ export const appRouter = router({
   connectors: connectorsRouter,
   syncConsole: syncConsoleRouter,
   mappings: mappingsRouter,
+  kpis: kpisRouter,
+  reconciliation: reconciliationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -32,6 +32,8 @@ export const envSchema = z.object({
   DEMO_CONSULTANTS: int("DEMO_CONSULTANTS", 200, 20, 20_000),
   DEMO_PROJECTS: int("DEMO_PROJECTS", 150, 15, 20_000),
   DEMO_MONTHS: int("DEMO_MONTHS", 6, 2, 36),
+  /** plant the demo's ERP-side reconciliation variances when seeding (1, the default) or not (0) */
+  DEMO_ERP_VARIANCES: z.enum(["0", "1"], { error: "DEMO_ERP_VARIANCES must be 0 or 1" }).default("1"),
   DEMO_END_DATE: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, "DEMO_END_DATE must be YYYY-MM-DD")

@@ -16,7 +16,7 @@ async function main() {
   const sql = postgres(env.SIM_DATABASE_URL, { max: env.NETSUITE_SIM_CONCURRENCY + 5, onnotice: () => {}, connection: { application_name: "netsuite-sim" } });
   await ensureSchema(sql);
   const endDate = env.DEMO_END_DATE ?? new Date().toISOString().slice(0, 10);
-  const seeded = await seedIfEmpty(sql, { seed: env.DEMO_SEED, consultants: env.DEMO_CONSULTANTS, projects: env.DEMO_PROJECTS, months: env.DEMO_MONTHS, endDate });
+  const seeded = await seedIfEmpty(sql, { seed: env.DEMO_SEED, consultants: env.DEMO_CONSULTANTS, projects: env.DEMO_PROJECTS, months: env.DEMO_MONTHS, endDate, erpVariances: env.DEMO_ERP_VARIANCES === "1" });
   const server = createNetSuiteSimulator({
     sql,
     accountId: env.NETSUITE_SIM_ACCOUNT_ID,

@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { planErpVariances, plantErpVariances } from "@/server/demo/erp-variances";
 import { generateDemo, type DemoData } from "@/server/demo/generate";
 import type { ProjectStatus } from "@/server/domain/enums";
 
@@ -21,7 +22,15 @@ export const APPROVAL_STATUS: Record<string, string> = {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-export type SeedOptions = { seed: number; consultants: number; projects: number; months: number; endDate: string };
+export type SeedOptions = {
+  seed: number;
+  consultants: number;
+  projects: number;
+  months: number;
+  endDate: string;
+  /** also plant the demo's ERP-side reconciliation variances (src/server/demo/erp-variances.ts) */
+  erpVariances?: boolean;
+};
 
 export type SeedCounts = Record<"subsidiary" | "customer" | "job" | "employee" | "item" | "accountingperiod" | "timebill" | "transaction" | "transactionline", number>;
 
@@ -57,7 +66,12 @@ export async function seedIfEmpty(sql: postgres.Sql, opts: SeedOptions): Promise
     await tx`select pg_advisory_xact_lock(hashtext('sim_netsuite.seed'))`;
     const [{ n }] = (await tx`select count(*)::int as n from sim_netsuite.subsidiary`) as unknown as [{ n: number }];
     if (n > 0) return { seeded: false, counts: null };
-    const counts = await seed(tx, generateDemo(opts));
+    const demo = generateDemo(opts);
+    const counts = await seed(tx, demo);
+    if (opts.erpVariances) {
+      const plan = planErpVariances(demo);
+      if (plan) await plantErpVariances(tx, plan);
+    }
     return { seeded: true, counts };
   });
 }

@@ -4,11 +4,13 @@ import { deliverWebhookTask } from "./deliver-webhook";
 import { evaluateAlertsTask } from "./evaluate-alerts";
 import { exceptionsBulk } from "./exceptions-bulk";
 import { fullWalkTask } from "./full-walk";
+import { kpiSnapshotTask } from "./kpi-snapshot";
 import { mappingRecovery } from "./mapping-recovery";
 import { pruneHistoryTask } from "./prune";
 import { pullMasterDataTask } from "./pull-master-data";
 import { pullTime } from "./pull-time";
 import { readBackTask } from "./read-back";
+import { reconcileTask } from "./reconcile";
 import { reverseSync } from "./reverse-sync";
 import { schedule } from "./schedule";
 import { sendPostings } from "./send-postings";
@@ -32,6 +34,8 @@ export function taskList(deps: TaskDeps): TaskList {
     "read-back": readBackTask(deps),
     "reverse-sync": reverseSync(deps),
     "prune-history": pruneHistoryTask(deps),
+    reconcile: reconcileTask(deps),
+    "kpi-snapshot": kpiSnapshotTask(deps),
     "exceptions-bulk": exceptionsBulk(deps),
     "evaluate-alerts": evaluateAlertsTask(deps),
     "deliver-webhook": deliverWebhookTask(deps),
@@ -44,5 +48,8 @@ export const CRONTAB = [
   "* * * * * schedule ?jobKey=schedule",
   "*/15 * * * * reverse-sync ?jobKey=reverse-sync",
   "17 4 * * * prune-history ?jobKey=prune-history",
+  // the KPI dashboard's daily history; the reconciliation of every entity's current periods, each morning
+  "*/15 * * * * kpi-snapshot ?jobKey=kpi-snapshot",
+  "40 5 * * * reconcile ?jobKey=reconcile-schedule {schedule:true}",
   "*/5 * * * * evaluate-alerts ?jobKey=evaluate-alerts",
 ].join("\n");

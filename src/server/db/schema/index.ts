@@ -8,3 +8,4 @@ export * from "./time";
 export * from "./erp";
 export * from "./exceptions";
 export * from "./alerts";
+export * from "./reporting";

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { DbOrTx } from "../../db/client";
 
 /** The worker's jobs that the console may queue. */
-export type JobName = "pull-time" | "send-postings" | "validate" | "pull-master-data" | "read-back" | "full-walk" | "reverse-sync" | "exceptions-bulk" | "deliver-webhook" | "evaluate-alerts" | "mapping-recovery";
+export type JobName = "pull-time" | "send-postings" | "validate" | "pull-master-data" | "read-back" | "full-walk" | "reverse-sync" | "exceptions-bulk" | "deliver-webhook" | "evaluate-alerts" | "mapping-recovery" | "reconcile" | "kpi-snapshot";
 
 /**
  * The outbox's sender: one job key, so a send waiting to run is not queued twice. (Not a named
