@@ -52,7 +52,11 @@ export const notifications = pgTable(
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey), index("notifications_team_idx").on(t.ownerTeam, t.createdAt)],
+  (t) => [
+    uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey),
+    index("notifications_team_idx").on(t.ownerTeam, t.createdAt),
+    index("notifications_rule_idx").on(t.ruleId),
+  ],
 );
 
 /** Who has read which notification. */
@@ -63,7 +67,7 @@ export const notificationReads = pgTable(
     userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
     readAt: timestamp("read_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.notificationId, t.userId] })],
+  (t) => [primaryKey({ columns: [t.notificationId, t.userId] }), index("notification_reads_user_idx").on(t.userId)],
 );
 
 /** One outbound webhook call per notification, with its attempts and the receiver's answer. */

@@ -76,8 +76,12 @@ export const exceptions = pgTable(
     index("exceptions_project_idx").on(t.projectId),
     index("exceptions_employee_idx").on(t.employeeId),
     index("exceptions_assignee_idx").on(t.assigneeId),
-    // open exceptions by age: the morning triage view
-    index("exceptions_open_age_idx").on(t.firstSeenAt).where(sql`${t.status} = 'open'`),
+    // the open queue's sorts, one index per sortable key (ties by id), so a page is an index
+    // walk whatever the queue's size: largest value, oldest, most hours, last seen
+    index("exceptions_open_value_idx").on(sql`coalesce(${t.valueReporting}, -1)`, t.id).where(sql`${t.status} = 'open'`),
+    index("exceptions_open_age_idx").on(t.firstSeenAt, t.id).where(sql`${t.status} = 'open'`),
+    index("exceptions_open_hours_idx").on(t.hoursAtStake, t.id).where(sql`${t.status} = 'open'`),
+    index("exceptions_open_last_seen_idx").on(t.lastSeenAt, t.id).where(sql`${t.status} = 'open'`),
   ],
 );
 
@@ -149,7 +153,7 @@ export const savedViews = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("saved_views_owner_name_uq").on(t.area, t.ownerId, t.name)],
+  (t) => [uniqueIndex("saved_views_owner_name_uq").on(t.area, t.ownerId, t.name), index("saved_views_owner_idx").on(t.ownerId)],
 );
 
 /**
