@@ -63,6 +63,7 @@ export const reconciliationRuns = pgTable(
     index("reconciliation_runs_entity_period_idx").on(t.legalEntityId, t.period, t.requestedAt.desc()),
     // a run waiting or under way for an entity and period: at most one (a double click queues one)
     uniqueIndex("reconciliation_runs_active_uq").on(t.legalEntityId, t.period).where(sql`${t.status} in ('queued', 'running')`),
+    index("reconciliation_runs_read_back_idx").on(t.readBackRunId),
   ],
 );
 
@@ -96,7 +97,12 @@ export const reconciliationVariances = pgTable(
     /** why, when it is known (an open exception, the outbox, the next invoice run); null = unexplained */
     explanation: text("explanation"),
   },
-  (t) => [index("reconciliation_variances_run_class_idx").on(t.runId, t.varianceClass, t.id)],
+  (t) => [
+    index("reconciliation_variances_run_class_idx").on(t.runId, t.varianceClass, t.id),
+    index("reconciliation_variances_entry_idx").on(t.timeEntryId),
+    index("reconciliation_variances_project_idx").on(t.projectId),
+    index("reconciliation_variances_employee_idx").on(t.employeeId),
+  ],
 );
 
 /** A run's figures by project and by person, the four sides each (for the tables and for comparing runs). */
@@ -181,5 +187,5 @@ export const kpiDailySnapshots = pgTable(
     cycleSeconds: integer("cycle_seconds").array().notNull().default(sql`'{}'::integer[]`),
     billedHours: numeric("billed_hours", { precision: 14, scale: 2 }).notNull().default("0"),
   },
-  (t) => [uniqueIndex("kpi_daily_snapshots_day_slice_uq").on(t.day, t.sliceKey)],
+  (t) => [uniqueIndex("kpi_daily_snapshots_day_slice_uq").on(t.day, t.sliceKey), index("kpi_daily_snapshots_entity_idx").on(t.legalEntityId)],
 );
