@@ -3,7 +3,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ArrowDown, ArrowUp, Bell, CheckCircle2, Download, Inbox, RefreshCw } from "lucide-react";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -13,6 +12,7 @@ import { PageHeader } from "@/components/ui/page-header";
 import { Table, Td, Th } from "@/components/ui/table";
 import { CODE_LABELS, codeLabel, OWNER_LABELS, SEVERITY_TONE } from "@/lib/exception-labels";
 import { formatAmount, formatHoursValue } from "@/lib/money";
+import { useUrlState } from "@/lib/url-state";
 import { EXCEPTION_CODE_LIST, EXCEPTION_STATUSES, OWNER_TEAMS, REGIONS, SEVERITIES, type OwnerTeam } from "@/server/domain/enums";
 import { AGE_BUCKETS, AGE_BUCKET_LIST, type QueueFilter, type Sort } from "@/server/services/exceptions/filter-schema";
 import type { ExceptionAction } from "@/server/services/exceptions/act";
@@ -30,24 +30,13 @@ const linkClass = "font-medium text-brand-700 underline-offset-2 hover:underline
 
 /** The URL is the queue's state: filters, sort, group, page cursor and the open drawer. */
 function useQueueUrl() {
-  const router = useRouter();
-  const pathname = usePathname();
-  const params = useSearchParams();
+  const { params, set } = useUrlState();
   const qp = useMemo(() => queueParams(params), [params]);
   const go = useCallback(
-    (changes: Record<string, string | undefined | null>, opts: { push?: boolean; keepCursor?: boolean } = {}) => {
-      const next = new URLSearchParams(params.toString());
-      if (!opts.keepCursor && !("cursor" in changes)) next.delete("cursor");
-      for (const [k, v] of Object.entries(changes)) {
-        if (v === undefined || v === null || v === "") next.delete(k);
-        else next.set(k, v);
-      }
-      const qs = next.toString();
-      const href = qs ? `${pathname}?${qs}` : pathname;
-      if (opts.push) router.push(href, { scroll: false });
-      else router.replace(href, { scroll: false });
-    },
-    [params, pathname, router],
+    (changes: Record<string, string | undefined | null>, opts: { push?: boolean; keepCursor?: boolean } = {}) =>
+      // any change but paging (or the drawer) starts again from the first page
+      set({ ...(!opts.keepCursor && !("cursor" in changes) && { cursor: undefined }), ...changes }, { push: opts.push }),
+    [set],
   );
   return { qp, go, search: params.toString() };
 }
