@@ -13,7 +13,7 @@ import { syncRuns } from "../../db/schema";
 import { parseKey } from "../../crypto/secrets";
 import { connectorSecretsKeyFrom } from "@/env";
 import { activeConnectors, erpConnectorFor } from "../connectors/build";
-import { pullMasterData } from "../sync/pull-master-data";
+import { MasterDataPullError, pullMasterData } from "../sync/pull-master-data";
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import { enqueueJob } from "../jobs/enqueue";
 import { replayPostings } from "../posting/replay";
@@ -249,21 +249,33 @@ const ERP_OWNED = new Set(["PERIOD_CLOSED", "PROJECT_NOT_ACTIVE", "COST_RATE_MIS
  */
 async function refreshFromErp(ctx: ServiceCtx): Promise<string> {
   const [recent] = await ctx.db
-    .select({ id: syncRuns.id })
+    .select({ status: syncRuns.status })
     .from(syncRuns)
     .where(and(eq(syncRuns.kind, "master_data"), eq(syncRuns.correlationId, ctx.correlationId), gte(syncRuns.startedAt, sql`now() - interval '1 hour'`)))
+    .orderBy(desc(syncRuns.startedAt))
     .limit(1);
-  if (recent) return "";
+  if (recent) return recent.status === "succeeded" ? "" : "The ERP's master data could not be read earlier in this request: re-validated with what Hourbridge has. ";
   const [erp] = await activeConnectors(ctx.db, "erp");
   if (!erp) return "No ERP connector is active: re-validated with the master data Hourbridge has. ";
-  try {
-    await pullMasterData({ ctx: ctx as ServiceCtx & { db: Db }, connector: erpConnectorFor(erp, parseKey(connectorSecretsKeyFrom())), connectorId: erp.id, trigger: "manual" });
-    return "Master data refreshed from the ERP. ";
-  } catch (err) {
-    logOf(ctx).warn("master data refresh before a retry failed", { err });
-    return `Could not read the ERP's master data (${err instanceof Error ? err.message : "unknown error"}): re-validated with what Hourbridge has. `;
+  const connector = erpConnectorFor(erp, parseKey(connectorSecretsKeyFrom()));
+  // the ERP may be busy with the worker's postings (429): a person waiting on the button gets a few quick tries
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pullMasterData({ ctx: ctx as ServiceCtx & { db: Db }, connector, connectorId: erp.id, trigger: "manual" });
+      return "Master data refreshed from the ERP. ";
+    } catch (err) {
+      if (err instanceof MasterDataPullError && err.transient && attempt < REFRESH_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        continue;
+      }
+      logOf(ctx).warn("master data refresh before a retry failed", { err, attempt });
+      return `Could not read the ERP's master data (${err instanceof Error ? err.message : "unknown error"}): re-validated with what Hourbridge has. `;
+    }
   }
 }
+
+/** Tries at reading the ERP's master data for a retry: 1 s, 2 s, 4 s apart. */
+const REFRESH_ATTEMPTS = 4;
 
 const pastTense = (a: ExceptionAction["action"]) =>
   ({ assign: "assigned", unassign: "unassigned", comment: "commented", retry: "retried", resolve: "resolved", ignore: "ignored", reopen: "reopened" })[a];

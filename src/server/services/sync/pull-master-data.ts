@@ -39,6 +39,8 @@ export class MasterDataPullError extends Error {
     readonly runId: string,
     readonly kind: ErpMasterDataKind,
     readonly summary: MasterDataPullSummary,
+    /** reading again may work (the ERP was busy, unreachable or answered oddly) */
+    readonly transient: boolean = false,
   ) {
     super(message);
     this.name = "MasterDataPullError";
@@ -212,7 +214,8 @@ export async function pullMasterData({
         .set({ status: "failed", finishedAt: sql`now()`, error: sentence, ...totals(), details: details({ stoppedAt: kind }) })
         .where(eq(syncRuns.id, runId));
       await pagesOfKind.return?.(undefined).catch(() => undefined);
-      throw new MasterDataPullError(sentence, runId, kind, summary("failed"));
+      const transient = phase === "reading" && (err as { transient?: unknown }).transient === true;
+      throw new MasterDataPullError(sentence, runId, kind, summary("failed"), transient);
     }
   }
 
