@@ -1,6 +1,7 @@
 "use client";
 
 import { codeLabel } from "@/lib/exception-labels";
+import { CSV_ROW_OUTCOME } from "@/lib/csv-outcome";
 import Link from "next/link";
 import { FileCheck2, Upload } from "lucide-react";
 import { useId, useRef, useState } from "react";
@@ -13,12 +14,7 @@ import type { CsvImportReport, RowOutcome } from "@/server/services/imports/csv-
 
 const COLUMNS = "entry_id, person, project, task, work_date (YYYY-MM-DD), hours, billable (yes/no); optional: notes, approved_at, approved_by, bill_rate with currency";
 
-const OUTCOME: Record<RowOutcome, { label: string; tone: BadgeTone }> = {
-  new: { label: "New", tone: "info" },
-  changed: { label: "Changed", tone: "warning" },
-  unchanged: { label: "Unchanged", tone: "neutral" },
-  error: { label: "Error", tone: "danger" },
-};
+const OUTCOME: Record<RowOutcome, { label: string; tone: BadgeTone }> = CSV_ROW_OUTCOME;
 
 type Phase =
   | { kind: "idle" }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
+import { CSV_ROW_OUTCOME } from "@/lib/csv-outcome";
 import { FileCheck2, Upload } from "lucide-react";
 import { useId, useRef, useState } from "react";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
@@ -12,12 +13,7 @@ import { useTRPC } from "@/trpc/client";
 import { KIND_TEXT } from "./labels";
 import { RecoveryStatus } from "./recovery-status";
 
-const OUTCOME: Record<RowOutcome, { label: string; tone: BadgeTone }> = {
-  new: { label: "New", tone: "info" },
-  changed: { label: "Changed", tone: "warning" },
-  unchanged: { label: "Unchanged", tone: "neutral" },
-  error: { label: "Error", tone: "danger" },
-};
+const OUTCOME: Record<RowOutcome, { label: string; tone: BadgeTone }> = CSV_ROW_OUTCOME;
 
 type Phase =
   | { kind: "idle" }

@@ -42,16 +42,14 @@ function fromId(r: typeof idMappings.$inferSelect): Mapping {
     sourceKey: r.externalId,
     targetId: r.targetId,
     targetKey: r.targetErpId,
-    validFrom: r.validFrom,
-    validTo: r.validTo,
-    active: r.active,
-    reason: r.reason,
-    createdBy: r.createdBy,
-    createdAt: r.createdAt,
-    updatedBy: r.updatedBy,
-    updatedAt: r.updatedAt,
-    version: r.version,
+    ...governanceOf(r),
   };
+}
+
+/** The governance columns both mapping tables share, as the Mapping carries them. */
+function governanceOf(r: typeof valueMappings.$inferSelect | typeof idMappings.$inferSelect) {
+  const { validFrom, validTo, active, reason, createdBy, createdAt, updatedBy, updatedAt, version } = r;
+  return { validFrom, validTo, active, reason, createdBy, createdAt, updatedBy, updatedAt, version };
 }
 
 function fromValue(r: typeof valueMappings.$inferSelect): Mapping {
@@ -63,15 +61,7 @@ function fromValue(r: typeof valueMappings.$inferSelect): Mapping {
     sourceKey: r.sourceValue,
     targetId: null,
     targetKey: r.targetValue,
-    validFrom: r.validFrom,
-    validTo: r.validTo,
-    active: r.active,
-    reason: r.reason,
-    createdBy: r.createdBy,
-    createdAt: r.createdAt,
-    updatedBy: r.updatedBy,
-    updatedAt: r.updatedAt,
-    version: r.version,
+    ...governanceOf(r),
   };
 }
 
