@@ -33,6 +33,11 @@ export const erpPostings = pgTable(
     idempotencyKey: text("idempotency_key").notNull().unique(),
     status: postingStatusEnum("status").notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
+    /**
+     * The claim of the sender that holds the posting (set at each claim): an outcome is written
+     * only by the holder of the current claim, so a sender whose lease passed changes nothing.
+     */
+    claimToken: uuid("claim_token"),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
     lastError: text("last_error"),
     request: jsonb("request").notNull(),

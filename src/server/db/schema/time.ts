@@ -137,3 +137,30 @@ export const expenseEntries = pgTable(
     index("expense_entries_raw_record_idx").on(t.rawRecordId),
   ],
 );
+
+/**
+ * The life of an entry, one row per transition: approved, withdrawn, corrected, posted,
+ * reversed, invoiced, taken off an invoice… with the version it concerns and a sentence. The
+ * lineage shows it; nothing reads it to decide anything (the entry row and the outbox do).
+ */
+export const timeEntryEvents = pgTable(
+  "time_entry_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    timeEntryId: uuid("time_entry_id")
+      .notNull()
+      .references(() => timeEntries.id),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** approved, withdrawn, rejected, corrected, voided, posted, reversed, reversal_refused, invoiced, uninvoiced, superseded… */
+    kind: text("kind").notNull(),
+    fromState: text("from_state"),
+    toState: text("to_state"),
+    /** the entry version the event is about */
+    version: integer("version"),
+    message: text("message").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    actorLabel: text("actor_label").notNull(),
+    correlationId: text("correlation_id"),
+  },
+  (t) => [index("time_entry_events_entry_idx").on(t.timeEntryId, t.at)],
+);
