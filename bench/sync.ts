@@ -444,7 +444,7 @@ async function main() {
     { baseUrl: netsuiteBase, accountId: "TSTDRV100001", token: "netsuite-sim-token", concurrency: 5 },
     { fetch: countingFetch(netsuiteStatus) },
   );
-  const total: Omit<SendSummary, "circuit"> & { rounds: number; waits: number; waitedMs: number } = { claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, rounds: 0, waits: 0, waitedMs: 0 };
+  const total: Omit<SendSummary, "circuit"> & { rounds: number; waits: number; waitedMs: number } = { claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, superseded: 0, stale: 0, rounds: 0, waits: 0, waitedMs: 0 };
   const postStarted = performance.now();
   let postStopped: string | null = null;
   lastLog = 0;

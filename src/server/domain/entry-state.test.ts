@@ -17,6 +17,8 @@ const ALLOWED: [EntryState, EntryEvent, EntryState][] = [
   ["rejected", "approve", "approved"],
   ["rejected", "reject", "rejected"],
   ["rejected", "void", "void"],
+  ["posted", "reject", "rejected"],
+  ["posted", "reopen", "submitted"],
   ["posted", "post", "posted"],
   ["posted", "correct", "approved"],
   ["posted", "invoice", "billed"],
@@ -66,6 +68,11 @@ describe("entry state machine", () => {
   it("a correction takes a posted entry back to approved so the new version posts", () => {
     expect(transition("posted", "correct")).toBe("approved");
     expect(transition(transition("posted", "correct"), "post")).toBe("posted");
+  });
+
+  it("an approval withdrawn or rejected after posting takes the entry out of approved (its posted version is reversed)", () => {
+    expect(transition("posted", "reopen")).toBe("submitted");
+    expect(transition("posted", "reject")).toBe("rejected");
   });
 
   it("every state is reachable from submitted, and void is final", () => {

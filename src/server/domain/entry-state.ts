@@ -10,7 +10,8 @@ import { ENTRY_STATES, type EntryState } from "./enums";
  *   submit     the person submits (or resubmits after a rejection)
  *   approve    the manager approves (source shows it closed/approved)
  *   reject     the manager rejects
- *   reopen     the approval is withdrawn in the source before posting
+ *   reopen     the approval is withdrawn in the source (before posting; after posting the posted
+ *              version is reversed in the ERP; after invoicing it is flagged instead)
  *   post       the ERP accepted the posting of the current version
  *   correct    the source changed an entry already posted: reverse, then repost
  *   invoice    the ERP billed it on an invoice
@@ -24,7 +25,7 @@ export const TRANSITIONS: Record<EntryState, Record<EntryEvent, EntryState | nul
   submitted: { submit: "submitted", approve: "approved", reject: "rejected", reopen: null, post: null, correct: null, invoice: null, credit: null, void: "void" },
   approved: { submit: null, approve: "approved", reject: "rejected", reopen: "submitted", post: "posted", correct: null, invoice: null, credit: null, void: "void" },
   rejected: { submit: "submitted", approve: "approved", reject: "rejected", reopen: null, post: null, correct: null, invoice: null, credit: null, void: "void" },
-  posted: { submit: null, approve: null, reject: null, reopen: null, post: "posted", correct: "approved", invoice: "billed", credit: null, void: "void" },
+  posted: { submit: null, approve: null, reject: "rejected", reopen: "submitted", post: "posted", correct: "approved", invoice: "billed", credit: null, void: "void" },
   billed: { submit: null, approve: null, reject: null, reopen: null, post: null, correct: null, invoice: "billed", credit: "posted", void: null },
   void: { submit: null, approve: null, reject: null, reopen: null, post: null, correct: null, invoice: null, credit: null, void: "void" },
 };

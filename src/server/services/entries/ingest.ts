@@ -1,9 +1,9 @@
 import Big from "big.js";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { withTx, type Tx } from "../../db/client";
-import { erpPostings, rawRecords, timeEntries } from "../../db/schema";
+import { invoices, rawRecords, timeEntries } from "../../db/schema";
 import type { SourceSystem } from "../../domain/enums";
-import { idempotencyKey, payloadHash, timeEntryMaterialHash } from "../../domain/idempotency";
+import { payloadHash, timeEntryMaterialHash } from "../../domain/idempotency";
 import { transition, type EntryEvent } from "../../domain/entry-state";
 import type { EntryState } from "../../domain/enums";
 import { SUBJECTS } from "@/sync/rules/types";
@@ -11,6 +11,8 @@ import { systemName } from "@/sync/rules/rules";
 import { writeAudit } from "../audit/write";
 import type { ServiceCtx } from "../context";
 import { raiseException } from "../exceptions/raise";
+import { retireLiveVersions, type Retired } from "../posting/retire";
+import { recordEntryEvents, type EntryEventInput } from "./events";
 import { canonicalTimeEntry, describeIssues, type CanonicalTimeEntry } from "./schemas";
 
 export type IngestItem = {
@@ -27,6 +29,8 @@ export type IngestResult = {
   unchanged: number;
   corrected: number;
   voided: number;
+  /** reversals queued for versions the ERP holds (corrections, withdrawals, deletions) */
+  reversalsQueued: number;
   refused: { sourceId: string; reason: string }[];
   changedAfterInvoice: string[];
   /** entries now approved whose current version awaits validation */
@@ -60,7 +64,7 @@ export async function ingestTimeEntries({
 }): Promise<IngestResult> {
   const { sourceSystem, items } = input;
   const actorLabel = ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`;
-  const result: IngestResult = { received: items.length, created: 0, updated: 0, unchanged: 0, corrected: 0, voided: 0, refused: [], changedAfterInvoice: [], toValidate: [] };
+  const result: IngestResult = { received: items.length, created: 0, updated: 0, unchanged: 0, corrected: 0, voided: 0, reversalsQueued: 0, refused: [], changedAfterInvoice: [], toValidate: [] };
   if (items.length === 0) return result;
 
   return withTx(ctx.db, async (tx) => {
@@ -162,21 +166,28 @@ export async function ingestTimeEntries({
       const changed = current.contentHash !== hash;
       const label = `${systemName(sourceSystem)} entry ${e.sourceId}`;
 
-      if ((changed || e.deleted) && current.state === "billed") {
+      const withdrawn = !e.deleted && e.status !== "approved" && (current.state === "approved" || current.state === "posted" || current.state === "billed");
+
+      if ((changed || e.deleted || withdrawn) && current.state === "billed") {
+        const invoice = await invoiceOf(tx, current.invoiceId);
+        const what = e.deleted ? "deleted" : changed ? "changed" : e.status === "rejected" ? "rejected" : "un-approved";
         await raiseException(tx, actorLabel, {
           code: "CHANGED_AFTER_INVOICE",
           subjectType: "entry",
           subjectKey: SUBJECTS.entry(sourceSystem, e.sourceId),
           subjectLabel: label,
-          message: `${label} was ${e.deleted ? "deleted" : "changed"} in ${systemName(sourceSystem)} after it was invoiced: the invoice still shows the old ${e.deleted ? "entry" : "hours"}.`,
-          suggestedFix: `Decide with the engagement lead: issue a credit note and rebill, or restore the entry in ${systemName(sourceSystem)}.`,
+          message: `${label} was ${what} in ${systemName(sourceSystem)} after it was invoiced${invoice ? ` on ${invoice}` : ""}: the invoice still shows the old ${changed ? "hours" : "entry"}.`,
+          suggestedFix: `Decide with the engagement lead: issue a credit note${invoice ? ` against ${invoice}` : ""} and rebill, or restore the entry in ${systemName(sourceSystem)}.`,
           sourceSystem,
           legalEntityId: current.legalEntityId,
           projectId: current.projectId,
           employeeId: current.employeeId,
-          details: { deleted: e.deleted, before: { workDate: current.workDate, hours: current.hours }, after: { workDate: e.workDate, hours: e.hours }, rawRecordId },
+          details: { deleted: e.deleted, withdrawn, invoice, before: { workDate: current.workDate, hours: current.hours }, after: { workDate: e.workDate, hours: e.hours, status: e.status }, rawRecordId },
           link: { timeEntryId: current.id, workDate: current.workDate, hours: current.hours, value: current.billAmount, currency: current.currency },
         });
+        await recordEntryEvents(tx, actorLabel, ctx.correlationId, [
+          { timeEntryId: current.id, kind: "changed_after_invoice", fromState: "billed", toState: "billed", version: current.version, message: `${what[0]!.toUpperCase()}${what.slice(1)} in ${systemName(sourceSystem)} after invoicing${invoice ? ` (${invoice})` : ""}: left as invoiced, CHANGED_AFTER_INVOICE raised.`, data: { rawRecordId } },
+        ]);
         result.changedAfterInvoice.push(e.sourceId);
         continue;
       }
@@ -186,27 +197,60 @@ export async function ingestTimeEntries({
       }
 
       if (e.deleted) {
-        await reverseIfPosted(tx, current, ctx.correlationId);
-        await tx.update(timeEntries).set({ state: transition(current.state, "void"), voidedAt: sql`now()`, rawRecordId, updatedAt: sql`now()` }).where(eq(timeEntries.id, current.id));
-        await supersedePending(tx, current.id);
+        const r = await retireLiveVersions(tx, current, ctx.correlationId);
+        const to = transition(current.state, "void");
+        await tx.update(timeEntries).set({ state: to, voidedAt: sql`now()`, rawRecordId, updatedAt: sql`now()` }).where(eq(timeEntries.id, current.id));
+        await recordEntryEvents(tx, actorLabel, ctx.correlationId, [
+          { timeEntryId: current.id, kind: "voided", fromState: current.state, toState: to, version: current.version, message: `Deleted in ${systemName(sourceSystem)}${describeRetired(r)}.`, data: { rawRecordId, ...r } },
+        ]);
         result.voided += 1;
+        result.reversalsQueued += r.reversals;
         continue;
       }
 
       let state: EntryState = current.state;
       let version = current.version;
-      if (changed) {
+      const events: EntryEventInput[] = [];
+      if (changed || withdrawn) {
+        // every version the ERP may hold is taken back (or settled by the sender) before anything replaces it
+        const r = await retireLiveVersions(tx, current, ctx.correlationId);
+        result.reversalsQueued += r.reversals;
+        version += 1;
         if (state === "posted") {
-          await reverseIfPosted(tx, current, ctx.correlationId);
-          state = transition(state, "correct");
-          result.corrected += 1;
-        } else {
+          state = transition(state, withdrawn ? (e.status === "rejected" ? "reject" : "reopen") : "correct");
+          if (!withdrawn) result.corrected += 1;
+        } else if (changed) {
           result.updated += 1;
         }
-        version += 1;
-        await supersedePending(tx, current.id);
+        if (changed) {
+          events.push({
+            timeEntryId: current.id,
+            kind: current.state === "posted" ? "corrected" : "changed",
+            fromState: current.state,
+            toState: state,
+            version,
+            message: `Changed in ${systemName(sourceSystem)} (${current.hours} h on ${current.workDate} → ${new Big(e.hours).toFixed(2)} h on ${e.workDate}): version ${version}${describeRetired(r)}.`,
+            data: { rawRecordId, ...r },
+          });
+        }
+        if (withdrawn) {
+          events.push({
+            timeEntryId: current.id,
+            kind: e.status === "rejected" ? "rejected" : "withdrawn",
+            fromState: current.state,
+            toState: e.status === "rejected" ? "rejected" : "submitted",
+            version,
+            message: `Approval ${e.status === "rejected" ? "rejected" : "withdrawn"} in ${systemName(sourceSystem)}${describeRetired(r)}.`,
+            data: { rawRecordId, ...r },
+          });
+        }
       }
+      const before = state;
       for (const event of statusEvents(state, e.status)) state = transition(state, event);
+      if (state === "approved" && before !== "approved") {
+        events.push({ timeEntryId: current.id, kind: "approved", fromState: before, toState: state, version, message: `Approved in ${systemName(sourceSystem)}${e.approvedBy ? ` by ${e.approvedBy}` : ""}.`, data: { rawRecordId } });
+      }
+      await recordEntryEvents(tx, actorLabel, ctx.correlationId, events);
 
       if (!changed && state === current.state && (e.notes ?? null) === current.notes) {
         result.unchanged += 1;
@@ -242,6 +286,12 @@ export async function ingestTimeEntries({
     if (toCreate.length) {
       const created = await tx.insert(timeEntries).values(toCreate).returning({ id: timeEntries.id, state: timeEntries.state });
       result.created += created.length;
+      await recordEntryEvents(
+        tx,
+        actorLabel,
+        ctx.correlationId,
+        created.map((c) => ({ timeEntryId: c.id, kind: "received", toState: c.state, version: 1, message: `Received from ${systemName(sourceSystem)} as ${c.state}.` })),
+      );
       for (const c of created) if (c.state === "approved") result.toValidate.push(c.id);
     }
 
@@ -268,30 +318,18 @@ function statusEvents(state: EntryState, status: CanonicalTimeEntry["status"]): 
   return [];
 }
 
-/** A posted version is taken back out of the ERP before anything replaces it. */
-export async function reverseIfPosted(tx: Tx, current: typeof timeEntries.$inferSelect, correlationId: string) {
-  if (current.state !== "posted" || current.postedVersion === null) return;
-  await tx
-    .insert(erpPostings)
-    .values({
-      timeEntryId: current.id,
-      kind: "reverse",
-      entryVersion: current.postedVersion,
-      idempotencyKey: idempotencyKey({ sourceSystem: current.sourceSystem, sourceId: current.sourceId, version: current.postedVersion, kind: "reverse" }),
-      request: { entry: { sourceSystem: current.sourceSystem, sourceId: current.sourceId, version: current.postedVersion }, erpId: current.erpId },
-      legalEntityId: current.legalEntityId,
-      hours: current.hours,
-      amount: current.billAmount,
-      currency: current.currency,
-      correlationId,
-    })
-    .onConflictDoNothing({ target: erpPostings.idempotencyKey });
+/** "; the ERP's version reversed…" — what retiring an entry's versions did, for its lineage. */
+function describeRetired(r: Retired): string {
+  const parts: string[] = [];
+  if (r.reversals) parts.push(`${r.reversals === 1 ? "a reversal" : `${r.reversals} reversals`} of what the ERP holds queued`);
+  if (r.superseded) parts.push(`${r.superseded === 1 ? "a queued posting" : `${r.superseded} queued postings`} withdrawn`);
+  if (r.unknown) parts.push(`${r.unknown === 1 ? "a posting" : `${r.unknown} postings`} of unknown outcome to be looked up first`);
+  return parts.length ? `; ${parts.join(", ")}` : "";
 }
 
-/** Postings of an older version that have not left yet will never be sent. */
-export async function supersedePending(tx: Tx, timeEntryId: string) {
-  await tx
-    .update(erpPostings)
-    .set({ status: "superseded", updatedAt: sql`now()` })
-    .where(and(eq(erpPostings.timeEntryId, timeEntryId), eq(erpPostings.kind, "create"), eq(erpPostings.status, "pending")));
+/** The invoice an entry is billed on, as people know it (its number), or null. */
+async function invoiceOf(tx: Tx, invoiceId: string | null): Promise<string | null> {
+  if (!invoiceId) return null;
+  const [inv] = await tx.select({ number: invoices.number }).from(invoices).where(eq(invoices.id, invoiceId));
+  return inv ? `invoice ${inv.number}` : null;
 }

@@ -17,6 +17,7 @@ import { MasterDataPullError, pullMasterData } from "../sync/pull-master-data";
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import { enqueueJob } from "../jobs/enqueue";
 import { replayPostings } from "../posting/replay";
+import { keepErpVersions } from "../posting/retire";
 import { validateEntries } from "../validation/validate-entries";
 import type { Viewer } from "./list";
 
@@ -77,6 +78,7 @@ type Locked = {
   assigneeId: string | null;
   entityCode: string | null;
   region: string | null;
+  details: Record<string, unknown> | null;
 };
 
 const actorLabelOf = (ctx: ServiceCtx) => (ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`);
@@ -113,6 +115,7 @@ async function lockVisible(ctx: ServiceCtx, viewer: Viewer, id: string): Promise
       assigneeId: exceptions.assigneeId,
       entityCode: legalEntities.code,
       region: exceptions.region,
+      details: exceptions.details,
     })
     .from(exceptions)
     .leftJoin(legalEntities, eq(legalEntities.id, exceptions.legalEntityId))
@@ -222,6 +225,13 @@ export async function actOnException({ ctx, viewer, input }: { ctx: ServiceCtx; 
       .set({ ...set, version: sql`${exceptions.version} + 1`, updatedAt: sql`now()` })
       .where(and(eq(exceptions.id, id), eq(exceptions.version, expectedVersion)))
       .returning({ id: exceptions.id, version: exceptions.version, status: exceptions.status, assigneeId: exceptions.assigneeId });
+    if (act.action === "resolve" && (row.details as { kind?: unknown } | null)?.kind === "reversal_refused") {
+      // the ERP keeps the version it holds: the refused reversal and what waits behind it are withdrawn
+      const linked = await tx.select({ id: exceptionEntries.timeEntryId }).from(exceptionEntries).where(and(eq(exceptionEntries.exceptionId, id), isNotNull(exceptionEntries.timeEntryId)));
+      const kept = await keepErpVersions(tx, linked.map((l) => l.id!), actorLabel, ctx.correlationId, act.reason);
+      if (kept) message = `${message} The ERP keeps the version it holds (${kept} ${kept === 1 ? "entry" : "entries"}); the newer version is not posted.`;
+      data = { ...data, keptErpVersion: kept };
+    }
     await tx.insert(exceptionEvents).values({ exceptionId: id, actorLabel, kind, message, data });
     await writeAudit(c, {
       action: `exception.${act.action}`,
@@ -307,6 +317,12 @@ async function retry(ctx: ServiceCtx, viewer: Viewer, row: Locked): Promise<ActR
   let message: string;
   if (row.code === "PAYLOAD_INVALID") {
     message = "A refused payload cannot be retried here: the source must send a corrected record (or import a corrected CSV); it is then picked up.";
+  } else if ((row.details as { kind?: unknown } | null)?.kind === "reversal_refused" && entryIds.length > 0) {
+    // after a credit note (or a reopened period) in the ERP: the refused reversal is sent again
+    const r = await replayPostings({ ctx, input: { entryIds }, scope: viewer.scope });
+    message = r.requeued
+      ? `The refused reversal is sent again (${r.requeued} ${r.requeued === 1 ? "posting" : "postings"}); once the ERP takes it back, the new version posts and this exception resolves itself.`
+      : "Nothing to send again: the reversal is not refused any more.";
   } else if (row.code === "CHANGED_AFTER_INVOICE") {
     message = "An entry changed after it was invoiced cannot be re-posted automatically: credit or adjust the invoice in the ERP, then resolve this exception.";
   } else if (entryIds.length === 0) {

@@ -108,12 +108,23 @@ export async function raiseException(tx: Tx, actorLabel: string, input: RaiseInp
 export async function resolveExceptions(
   tx: Tx,
   actorLabel: string,
-  input: { codes: ExceptionCode[]; subjectKey: string; message: string; data?: Record<string, unknown> },
+  input: {
+    codes: ExceptionCode[];
+    subjectKey: string;
+    message: string;
+    data?: Record<string, unknown>;
+    /** per code, the `details.kind` an exception must have to be resolved (others of that code stay open) */
+    onlyDetailsKind?: Partial<Record<ExceptionCode, string>>;
+  },
 ): Promise<number> {
+  const kinds = Object.entries(input.onlyDetailsKind ?? {});
+  const byKind = kinds.length
+    ? and(...kinds.map(([code, kind]) => sql`(${exceptions.code} <> ${code} or ${exceptions.details}->>'kind' = ${kind})`))
+    : undefined;
   const resolved = await tx
     .update(exceptions)
     .set({ status: "resolved", resolution: "auto", resolvedAt: sql`now()`, resolvedBy: actorLabel, version: sql`${exceptions.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(exceptions.subjectKey, input.subjectKey), inArray(exceptions.code, input.codes), inArray(exceptions.status, ["open", "ignored"])))
+    .where(and(eq(exceptions.subjectKey, input.subjectKey), inArray(exceptions.code, input.codes), inArray(exceptions.status, ["open", "ignored"]), byKind))
     .returning({ id: exceptions.id });
   if (resolved.length) {
     await tx.insert(exceptionEvents).values(resolved.map((x) => ({ exceptionId: x.id, actorLabel, kind: "auto_resolved", message: input.message, data: input.data ?? {} })));

@@ -6,7 +6,7 @@ import { mappingVersions, sourceRefs, timeEntries } from "../../db/schema";
 import type { MappingKind } from "../../domain/enums";
 import { writeAudit } from "../audit/write";
 import type { ServiceCtx } from "../context";
-import { reverseIfPosted, supersedePending } from "../entries/ingest";
+import { retireLiveVersions } from "../posting/retire";
 import { conflict, DomainError, forbidden, invalid, notFound } from "../errors";
 import { governanceProblems, type Problem } from "./govern";
 import { impactOf, type AffectedEntry, type Impact, type Range } from "./impact";
@@ -310,10 +310,7 @@ async function correctEntries(tx: Tx, ctx: ServiceCtx, entries: AffectedEntry[])
   const queuedIds = entries.filter((e) => e.cls === "queued").map((e) => e.id);
   if (postedIds.length) {
     const rows = await tx.select().from(timeEntries).where(and(inArray(timeEntries.id, postedIds), eq(timeEntries.state, "posted"))).for("update");
-    for (const row of rows) {
-      await reverseIfPosted(tx, row, ctx.correlationId);
-      await supersedePending(tx, row.id);
-    }
+    for (const row of rows) await retireLiveVersions(tx, row, ctx.correlationId);
     const done = rows.length
       ? await tx
           .update(timeEntries)
@@ -325,8 +322,8 @@ async function correctEntries(tx: Tx, ctx: ServiceCtx, entries: AffectedEntry[])
     out.ids.push(...done.map((d) => d.id));
   }
   if (queuedIds.length) {
-    const rows = await tx.select({ id: timeEntries.id }).from(timeEntries).where(and(inArray(timeEntries.id, queuedIds), eq(timeEntries.state, "approved"))).for("update");
-    for (const row of rows) await supersedePending(tx, row.id);
+    const rows = await tx.select().from(timeEntries).where(and(inArray(timeEntries.id, queuedIds), eq(timeEntries.state, "approved"))).for("update");
+    for (const row of rows) await retireLiveVersions(tx, row, ctx.correlationId);
     const done = rows.length
       ? await tx
           .update(timeEntries)

@@ -16,6 +16,8 @@ export type OutboxRun = {
   retrying: number;
   dead: number;
   foundAlready: number;
+  superseded: number;
+  stale: number;
   circuit: SendSummary["circuit"];
 };
 
@@ -44,7 +46,7 @@ export async function postOutbox({
   maxRounds?: number;
 }): Promise<OutboxRun> {
   const log = logOf(ctx).child({ connectorId, kind: "posting" });
-  const total: OutboxRun = { runId: null, rounds: 0, claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, circuit: "closed" };
+  const total: OutboxRun = { runId: null, rounds: 0, claimed: 0, accepted: 0, rejected: 0, retrying: 0, dead: 0, foundAlready: 0, superseded: 0, stale: 0, circuit: "closed" };
   const started = Date.now();
   let failure: string | null = null;
   let lastError: string | null = null;
@@ -65,7 +67,7 @@ export async function postOutbox({
         break;
       }
       await openRun();
-      for (const k of ["claimed", "accepted", "rejected", "retrying", "dead", "foundAlready"] as const) total[k] += s[k];
+      for (const k of ["claimed", "accepted", "rejected", "retrying", "dead", "foundAlready", "superseded", "stale"] as const) total[k] += s[k];
       lastError = s.lastError ?? lastError;
       log.info(`sent ${s.claimed}: ${s.accepted} accepted, ${s.rejected} rejected, ${s.retrying} to retry, ${s.dead} dead`, { runId: total.runId, round, ...s });
     }
@@ -98,7 +100,7 @@ export async function postOutbox({
       rejected: total.rejected,
       failed: total.dead,
       duplicatesSkipped: total.foundAlready,
-      details: { retrying: total.retrying, rounds: total.rounds, circuit: total.circuit, durationMs: Date.now() - started },
+      details: { retrying: total.retrying, superseded: total.superseded, staleOutcomes: total.stale, rounds: total.rounds, circuit: total.circuit, durationMs: Date.now() - started },
       error: reason,
     })
     .where(eq(syncRuns.id, total.runId));

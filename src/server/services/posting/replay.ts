@@ -77,6 +77,11 @@ function plan(c: Candidate): ReplayPlanItem {
   if (c.status === "accepted") return skip("the ERP already accepted it");
   if (c.status === "pending" || c.status === "sent") return skip("it is still in the queue; the sender will try it");
   if (c.status === "superseded") return skip("a newer version of the entry replaced it");
+  // an unknown outcome holds everything else of its entry back: it is always looked up, and a
+  // version the entry no longer wants is reversed if found, never sent again
+  if (c.status === "dead" && c.kind === "create" && c.timeEntryId && (c.currentVersion !== c.entryVersion || c.entryState !== "approved")) {
+    return { ...c, action: "look_up_then_resend", reason: "dead-lettered, and the entry has changed since: the ERP is asked whether it holds it (then it is reversed), it is never sent again" };
+  }
   if (c.kind === "create" && c.timeEntryId && c.currentVersion !== c.entryVersion) return skip(`the entry has changed since (now version ${c.currentVersion})`);
   if (c.kind === "create" && c.timeEntryId && c.entryState !== "approved") return skip(`the entry is ${c.entryState}, not waiting to be posted`);
   if (c.status === "dead") return { ...c, action: "look_up_then_resend", reason: "dead-lettered: the ERP is asked first whether it already holds it, then it is sent" };

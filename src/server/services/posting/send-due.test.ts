@@ -174,11 +174,23 @@ describe("the circuit breaker in front of the ERP", () => {
   });
 });
 
-/** A posted entry edited at the source: its next version, approved and awaiting posting. */
+/**
+ * A posted entry edited at the source whose posted version the ERP already took back (its
+ * reversal accepted): its next version, approved and awaiting posting.
+ */
 async function bumpVersion(q: (typeof queued)[number]) {
   const [entry] = await app.db.select().from(timeEntries).where(eq(timeEntries.id, q.entryId!));
   const next = entry!.version + 1;
   await app.db.update(timeEntries).set({ state: "approved", version: next }).where(eq(timeEntries.id, entry!.id));
+  await app.db.insert(erpPostings).values({
+    timeEntryId: entry!.id,
+    kind: "reverse",
+    entryVersion: entry!.version,
+    idempotencyKey: `hb-reverse-test-${entry!.id}-v${entry!.version}`,
+    request: { erpId: entry!.erpId },
+    status: "accepted",
+    correlationId: "test",
+  });
   const request = q.request as CanonicalPostingRequest;
   return { entry: { ...entry!, version: next }, request: { ...request, entry: { ...request.entry, version: next } } };
 }
