@@ -561,6 +561,150 @@ describe("billing and reversal", () => {
   });
 });
 
+describe("changes to invoices after billing", () => {
+  type Billed = { invoice: string; tranId: string; timeBills: string[] };
+  /** three new billable time bills on the fixture job, billed by a run as of `asOf` onto one invoice */
+  async function billThree(asOf: string, memo: string): Promise<Billed> {
+    const timeBills: string[] = [];
+    for (const [i, hours] of ["1.25", "2", "3.5"].entries()) {
+      const res = await post(valid({ memo: `${memo}-${i}`, hours, rate: "120.40" }));
+      expect(res.status).toBe(204);
+      timeBills.push(idOf(res.headers.get("location")));
+    }
+    const run = await runBilling(db.sql, { asOf });
+    const inv = run.invoices.find((v) => v.job === fx.job)!;
+    expect(inv).toBeDefined();
+    const [t] = await db.sql`select tranid from sim_netsuite."transaction" where id = ${inv.id}`;
+    return { invoice: inv.id, tranId: t!.tranid as string, timeBills };
+  }
+  const admin = (path: string, body?: unknown) =>
+    fetch(`${base}/__sim${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const rows = async (q: string) => ((await (await suiteql(q)).json()) as { items: Record<string, string>[] }).items;
+  /** what read-back sees: the invoice's header, its time lines, and the time bills' invoice links */
+  async function asReadBackSees(b: Billed) {
+    const [head] = await rows(`SELECT id, tranid, type, status, foreigntotal FROM transaction WHERE id = '${b.invoice}'`);
+    const lines = await rows(`SELECT transaction, linesequencenumber, timebill, quantity, rate, foreignamount FROM transactionline WHERE transaction IN ('${b.invoice}') ORDER BY linesequencenumber`);
+    const bills = await rows(`SELECT id, invoice FROM timebill WHERE id IN (${b.timeBills.map((t) => `'${t}'`).join(", ")}) ORDER BY id`);
+    return { head: head!, lines, invoiceOf: new Map(bills.map((t) => [t.id!, t.invoice ?? null])) };
+  }
+  const cents = (v: string) => Math.round(Number(v) * 100);
+
+  it("takes one time bill off its invoice: the line goes, the time bill is unbilled, the total is the lines left", async () => {
+    const b = await billThree("2026-12-30", "unbill");
+    const before = await asReadBackSees(b);
+    expect(before.lines.filter((l) => b.timeBills.includes(l.timebill!))).toHaveLength(3);
+    const gone = b.timeBills[1]!;
+    const goneLine = before.lines.find((l) => l.timebill === gone)!;
+
+    const res = await admin(`/timeBill/${gone}/unbill`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { invoice: string; tranId: string; timeBill: string; line: number; total: string; lines: number };
+    expect(body).toMatchObject({ invoice: b.invoice, tranId: b.tranId, timeBill: gone, line: Number(goneLine.linesequencenumber), lines: before.lines.length - 1 });
+
+    const after = await asReadBackSees(b);
+    expect(after.lines.map((l) => l.timebill)).not.toContain(gone);
+    expect(after.lines.map((l) => l.linesequencenumber)).toEqual(before.lines.filter((l) => l !== goneLine).map((l) => l.linesequencenumber));
+    const expected = after.lines.reduce((a, l) => a + cents(l.foreignamount!), 0);
+    expect(cents(after.head.foreigntotal!)).toBe(expected);
+    expect(cents(after.head.foreigntotal!)).toBe(cents(before.head.foreigntotal!) - cents(goneLine.foreignamount!));
+    expect(cents(body.total)).toBe(expected);
+    expect(after.head.status).toBe("open");
+    expect(after.invoiceOf.get(gone)).toBeNull();
+    for (const t of b.timeBills.filter((t) => t !== gone)) expect(after.invoiceOf.get(t)).toBe(b.invoice);
+    const tb = (await (await api(`/services/rest/record/v1/timeBill/${gone}`)).json()) as Record<string, any>;
+    expect(tb.isBilled).toBe(false);
+    expect(tb.invoice).toBeUndefined();
+
+    // the time bill is billable again: the next run bills it on a new invoice
+    expect((await admin(`/timeBill/${gone}/unbill`)).status).toBe(409);
+    expect((await admin(`/timeBill/TB-999999999/unbill`)).status).toBe(404);
+    const again = await runBilling(db.sql, { asOf: "2026-12-30" });
+    const [rebilled] = await db.sql`select invoice from sim_netsuite.timebill where id = ${gone}`;
+    expect(again.invoices.map((v) => v.id)).toContain(rebilled!.invoice);
+    expect(rebilled!.invoice).not.toBe(b.invoice);
+  });
+
+  it("voids an invoice: status voided, amounts zero, lines kept with their time bills, every time bill billable again", async () => {
+    const b = await billThree("2026-12-29", "void");
+    const before = await asReadBackSees(b);
+    const res = await admin(`/invoice/${b.invoice}/void`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; released: string[] };
+    expect(body.status).toBe("voided");
+    expect(body.released).toEqual(expect.arrayContaining(b.timeBills));
+    expect(body.released).toHaveLength(before.lines.length);
+
+    const after = await asReadBackSees(b);
+    expect(after.head).toMatchObject({ type: "CustInvc", status: "voided", foreigntotal: "0.00" });
+    expect(after.lines.map((l) => [l.linesequencenumber, l.timebill, l.quantity, l.rate])).toEqual(before.lines.map((l) => [l.linesequencenumber, l.timebill, l.quantity, l.rate]));
+    expect(after.lines.every((l) => cents(l.foreignamount!) === 0)).toBe(true);
+    for (const t of b.timeBills) expect(after.invoiceOf.get(t)).toBeNull();
+    const inv = (await (await api(`/services/rest/record/v1/invoice/${b.invoice}`)).json()) as Record<string, any>;
+    expect(inv).toMatchObject({ status: { id: "voided" }, total: 0 });
+
+    // a voided invoice cannot change again, nor can its lines
+    expect((await admin(`/invoice/${b.invoice}/void`)).status).toBe(409);
+    expect((await admin(`/invoice/${b.invoice}/credit`)).status).toBe(409);
+    expect((await admin(`/timeBill/${b.timeBills[0]}/unbill`)).status).toBe(409);
+    expect((await admin(`/invoice/999999999/void`)).status).toBe(404);
+    // its time bills are billed again by the next run, on another invoice
+    await runBilling(db.sql, { asOf: "2026-12-29" });
+    const rebilled = await db.sql`select distinct invoice from sim_netsuite.timebill where id in ${db.sql(b.timeBills)}`;
+    expect(rebilled).toHaveLength(1);
+    expect(rebilled[0]!.invoice).not.toBe(b.invoice);
+    expect(rebilled[0]!.invoice).not.toBeNull();
+  });
+
+  it("credits an invoice in full: a CustCred credit memo for its total, the invoice credited, its time bills released", async () => {
+    const b = await billThree("2026-12-28", "credit");
+    const before = await asReadBackSees(b);
+    expect((await admin(`/invoice/${b.invoice}/credit`, { date: "2026-13-01" })).status).toBe(400);
+    expect((await admin(`/invoice/${b.invoice}/credit`, { when: "2026-12-31" })).status).toBe(400);
+    const res = await admin(`/invoice/${b.invoice}/credit`, { date: "2026-12-31" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; creditMemo: { id: string; tranId: string; date: string; total: string }; released: string[] };
+    expect(body).toMatchObject({ invoice: b.invoice, status: "credited", creditMemo: { tranId: `CM-${body.creditMemo.id}`, date: "2026-12-31" } });
+    expect(body.released).toEqual(expect.arrayContaining(b.timeBills));
+
+    const after = await asReadBackSees(b);
+    // the invoice keeps what it billed; the credit memo offsets it
+    expect(after.head).toMatchObject({ type: "CustInvc", status: "credited", foreigntotal: before.head.foreigntotal });
+    expect(after.lines).toEqual(before.lines);
+    for (const t of b.timeBills) expect(after.invoiceOf.get(t)).toBeNull();
+    const [memo] = await rows(`SELECT id, tranid, type, entity, job, subsidiary, trandate, currency, foreigntotal, status FROM transaction WHERE type = 'CustCred' AND id = '${body.creditMemo.id}'`);
+    const [invRow] = await rows(`SELECT entity, job, subsidiary, currency FROM transaction WHERE id = '${b.invoice}'`);
+    expect(memo).toMatchObject({ ...invRow, tranid: body.creditMemo.tranId, trandate: "2026-12-31", foreigntotal: before.head.foreigntotal, status: "applied" });
+    const memoLines = await rows(`SELECT linesequencenumber, timebill, memo, quantity, foreignamount FROM transactionline WHERE transaction = '${body.creditMemo.id}' ORDER BY linesequencenumber`);
+    expect(memoLines.map((l) => [l.linesequencenumber, l.quantity, l.foreignamount, l.memo, l.timebill])).toEqual(
+      before.lines.map((l) => [l.linesequencenumber, l.quantity, l.foreignamount, `Credit of ${b.tranId} line ${l.linesequencenumber}`, undefined]),
+    );
+    // invoices are still only the CustInvc transactions
+    const invoicesOnly = await rows(`SELECT id FROM transaction WHERE type = 'CustInvc' AND id = '${body.creditMemo.id}'`);
+    expect(invoicesOnly).toHaveLength(0);
+    expect((await (await api(`/services/rest/record/v1/invoice/${body.creditMemo.id}`)).status)).toBe(404);
+    const state = (await (await fetch(`${base}/__sim/state`)).json()) as { invoices: number; creditMemos: number };
+    const [counts] = await db.sql`select count(*) filter (where type = 'CustInvc')::int as inv, count(*) filter (where type = 'CustCred')::int as cm from sim_netsuite."transaction"`;
+    expect(state).toMatchObject({ invoices: counts!.inv, creditMemos: counts!.cm });
+    expect((await admin(`/invoice/${b.invoice}/credit`)).status).toBe(409);
+  });
+
+  it("asks for the admin token when one is set", async () => {
+    const guarded = createNetSuiteSimulator({ sql: db.sql, accountId: "TSTDRV100001", token: TOKEN, adminToken: "admin-secret" });
+    const at = await listen(guarded);
+    try {
+      const b = await billThree("2026-12-27", "guarded");
+      const call = (auth?: string) => fetch(`${at}/__sim/invoice/${b.invoice}/void`, { method: "POST", headers: auth ? { Authorization: auth } : {} });
+      expect((await call()).status).toBe(401);
+      expect((await call(`Bearer ${TOKEN}`)).status).toBe(401);
+      const [still] = await db.sql`select status from sim_netsuite."transaction" where id = ${b.invoice}`;
+      expect(still!.status).toBe("open");
+      expect((await call("Bearer admin-secret")).status).toBe(200);
+    } finally {
+      await close(guarded);
+    }
+  });
+});
+
 describe("billing schedule", () => {
   it("a server with invoiceEverySeconds bills new time while it listens", async () => {
     const created = await post(valid({ memo: "scheduled" }));

@@ -2,9 +2,9 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type postgres from "postgres";
 import { FaultInjector, withFaults } from "../shared/faults";
 import { sendJson, simulatorServer, type Handler, type Route } from "../shared/http";
-import { runBilling } from "./billing";
+import { BillingChangeError, creditInvoice, removeTimeBillFromInvoice, runBilling, voidInvoice } from "./billing";
 import { badRequest, NetSuiteError, sendNetSuiteError, vendorError } from "./errors";
-import { createTimeBill, deleteTimeBill, getRecord, parseTimeBill, patchJob, RECORD_TYPES, recordUrl, type RecordType } from "./records";
+import { createTimeBill, deleteTimeBill, getRecord, isIsoDay, parseTimeBill, patchJob, RECORD_TYPES, recordUrl, type RecordType } from "./records";
 import { MAX_PAGE, MAX_RESULTS, parseSuiteQL, runSuiteQL } from "./suiteql";
 
 export type NetSuiteSimulatorOptions = {
@@ -37,6 +37,22 @@ const wrap =
         if (!ctx.res.headersSent) sendNetSuiteError(ctx.res, err.status, err.code, err.message);
         return;
       }
+      throw err;
+    }
+  };
+
+/** A malformed admin request (400). */
+class AdminBadRequest extends Error {}
+
+/** Admin changes to billing answer `{ error }` with 400, 404 (unknown record) or 409 (a state that refuses the change). */
+const billingChange =
+  (h: Handler): Handler =>
+  async (ctx) => {
+    try {
+      await h(ctx);
+    } catch (err) {
+      if (err instanceof BillingChangeError) return sendJson(ctx.res, err.status, { error: err.message });
+      if (err instanceof AdminBadRequest) return sendJson(ctx.res, 400, { error: err.message });
       throw err;
     }
   };
@@ -269,13 +285,37 @@ export function createNetSuiteSimulator(opts: NetSuiteSimulatorOptions): Server 
       },
     },
     {
+      method: "POST",
+      pattern: "/__sim/timeBill/{id}/unbill",
+      handler: billingChange(async ({ res, params }) => sendJson(res, 200, await removeTimeBillFromInvoice(sql, params.id!))),
+    },
+    {
+      method: "POST",
+      pattern: "/__sim/invoice/{id}/void",
+      handler: billingChange(async ({ res, params }) => sendJson(res, 200, await voidInvoice(sql, params.id!))),
+    },
+    {
+      method: "POST",
+      pattern: "/__sim/invoice/{id}/credit",
+      handler: billingChange(async ({ res, params, body }) => {
+        const b = await body();
+        if (b !== undefined && (!b || typeof b !== "object" || Array.isArray(b))) throw new AdminBadRequest('The body is optional; when given it is { "date": "YYYY-MM-DD" }.');
+        const extra = Object.keys((b ?? {}) as object).filter((k) => k !== "date");
+        if (extra.length) throw new AdminBadRequest(`Unknown field '${extra[0]}'; the body is { "date": "YYYY-MM-DD" }.`);
+        const date = (b as { date?: unknown } | undefined)?.date;
+        if (date !== undefined && !isIsoDay(date)) throw new AdminBadRequest("date must be a day as YYYY-MM-DD.");
+        sendJson(res, 200, await creditInvoice(sql, params.id!, { date: (date as string | undefined) ?? new Date() }));
+      }),
+    },
+    {
       method: "GET",
       pattern: "/__sim/state",
       handler: async ({ res }) => {
         const [c] = await sql`
           select (select count(*)::int from sim_netsuite.timebill) as "timeBills",
                  (select count(*)::int from sim_netsuite.timebill where invoice is null and isbillable) as "unbilledTimeBills",
-                 (select count(*)::int from sim_netsuite."transaction") as invoices,
+                 (select count(*)::int from sim_netsuite."transaction" where type = 'CustInvc') as invoices,
+                 (select count(*)::int from sim_netsuite."transaction" where type = 'CustCred') as "creditMemos",
                  (select count(*)::int from sim_netsuite.asyncjob) as "asyncJobs"`;
         sendJson(res, 200, { accountId: opts.accountId, concurrencyLimit: limit, inFlight, ...c });
       },

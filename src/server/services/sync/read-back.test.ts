@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditLog, connectors, erpTimeRecords, invoiceLines, invoices, syncRuns, timeEntries } from "@/server/db/schema";
+import { auditLog, connectors, erpTimeRecords, invoiceLines, invoices, syncRuns, timeEntries, timeEntryEvents } from "@/server/db/schema";
 import { seedDemoData } from "@/server/demo/load";
 import { NetSuiteReadError } from "@/sync/connectors/netsuite/readback";
 import type { ErpConnector } from "@/sync/connectors/types";
@@ -166,6 +166,21 @@ describe("reading back what the ERP holds", () => {
       const inv = [...invoiceByErpId.values()].find((i) => i.id === got.invoiceId)!;
       expect(got.billedAt!.toISOString()).toBe(`${inv.invoiceDate}T00:00:00.000Z`);
     }
+    // each billing is in the entry's lineage, naming the invoice
+    const billedEvents = await app.db
+      .select()
+      .from(timeEntryEvents)
+      .where(and(eq(timeEntryEvents.kind, "invoiced"), inArray(timeEntryEvents.timeEntryId, newlyBilled.map((e) => e.id))));
+    expect(billedEvents).toHaveLength(newlyBilled.length);
+    for (const ev of billedEvents) {
+      const got = [...states.values()].find((x) => newlyBilled.some((e) => e.id === ev.timeEntryId && e.erpId === x.erpId))!;
+      const inv = [...invoiceByErpId.values()].find((i) => i.id === got.invoiceId)!;
+      const [number] = await app.db.select({ n: invoices.number }).from(invoices).where(eq(invoices.id, inv.id));
+      expect(ev).toMatchObject({ fromState: "posted", toState: "billed", actorLabel: "system:read-back" });
+      expect(ev.message).toBe(`Billed by the ERP on invoice ${number!.n} of ${inv.invoiceDate}.`);
+      expect(ev.version).not.toBeNull();
+    }
+    expect(s.uninvoiced).toBe(0);
     // posted entries the ERP has not invoiced stay posted
     const notInvoiced = postedBefore.filter((e) => !invoicedIds.has(e.erpId!));
     if (notInvoiced.length) {
@@ -355,5 +370,200 @@ describe("reading back what the ERP holds", () => {
     expect(kept[0]!.n).toBe(400);
     const missingAfter = await app.db.select({ n: sql<number>`count(*)::int` }).from(erpTimeRecords).where(isNotNull(erpTimeRecords.missingSince));
     expect(missingAfter).toEqual(missingBefore);
+  });
+});
+
+describe("the ERP taking back what it billed", () => {
+  type Billed = { erpId: string; number: string; invoiceDate: string; ours: string; entries: { id: string; erpId: string; version: number; postedVersion: number | null }[] };
+
+  /** open invoices of the range whose every time line bills an entry of ours that is billed on it (at least two lines) */
+  async function billedInvoices(n: number, exclude: string[] = []): Promise<Billed[]> {
+    const candidates = await erp.sql<{ id: string; tranid: string; trandate: string; tbs: string[] }[]>`
+      select x.id, x.tranid, to_char(x.trandate, 'YYYY-MM-DD') as trandate, array_agg(l.timebill order by l.linesequencenumber) as tbs
+      from sim_netsuite."transaction" x join sim_netsuite.transactionline l on l."transaction" = x.id
+      where x.type = 'CustInvc' and x.status = 'open' and x.trandate between ${from}::date and ${to}::date and l.timebill is not null
+      group by x.id having count(*) >= 2 order by x.trandate desc, x.id`;
+    const out: Billed[] = [];
+    for (const c of candidates) {
+      if (out.length === n) break;
+      if (exclude.includes(c.id)) continue;
+      const [ours] = await app.db.select({ id: invoices.id }).from(invoices).where(eq(invoices.erpId, c.id));
+      if (!ours) continue;
+      const entries = await app.db
+        .select({ id: timeEntries.id, erpId: timeEntries.erpId, version: timeEntries.version, postedVersion: timeEntries.postedVersion, state: timeEntries.state, invoiceId: timeEntries.invoiceId })
+        .from(timeEntries)
+        .where(inArray(timeEntries.erpId, c.tbs));
+      if (entries.length !== c.tbs.length || entries.some((e) => e.state !== "billed" || e.invoiceId !== ours.id)) continue;
+      out.push({ erpId: c.id, number: c.tranid, invoiceDate: c.trandate, ours: ours.id, entries: entries.map((e) => ({ id: e.id, erpId: e.erpId!, version: e.version, postedVersion: e.postedVersion })) });
+    }
+    expect(out).toHaveLength(n);
+    return out;
+  }
+
+  async function entryStates(ids: string[]) {
+    return new Map(
+      (await app.db.select({ id: timeEntries.id, state: timeEntries.state, invoiceId: timeEntries.invoiceId, billedAt: timeEntries.billedAt }).from(timeEntries).where(inArray(timeEntries.id, ids))).map((e) => [e.id, e]),
+    );
+  }
+  const eventsOf = (ids: string[], kind: string) =>
+    app.db.select().from(timeEntryEvents).where(and(inArray(timeEntryEvents.timeEntryId, ids), eq(timeEntryEvents.kind, kind))).orderBy(timeEntryEvents.id);
+  const admin = async (path: string, body?: unknown) => {
+    const r = await simHttp("POST", `/__sim${path}`, body);
+    expect(r.status, r.text).toBe(200);
+    return JSON.parse(r.text) as Record<string, unknown>;
+  };
+  /** our invoice and its lines against the ERP's */
+  async function expectInvoiceAsInErp(b: Billed) {
+    const [theirs] = await erp.sql<{ status: string; total: string }[]>`select status, foreigntotal::text as total from sim_netsuite."transaction" where id = ${b.erpId}`;
+    const theirLines = await erp.sql<{ amount: string }[]>`select foreignamount::text as amount from sim_netsuite.transactionline where "transaction" = ${b.erpId}`;
+    const [ours] = await app.db.select().from(invoices).where(eq(invoices.id, b.ours));
+    expect(ours).toMatchObject({ status: theirs!.status });
+    expect(Number(ours!.total)).toBe(Number(theirs!.total));
+    const lines = await app.db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, b.ours));
+    expect(lines.map((l) => Number(l.amount)).sort()).toEqual(theirLines.map((l) => Number(l.amount)).sort());
+    return lines;
+  }
+
+  let removed: Billed;
+  let voided: Billed;
+  let credited: Billed;
+
+  beforeAll(async () => {
+    // everything billable is invoiced and read back first
+    await simHttp("POST", "/__sim/bill", { asOf: OPTS.endDate });
+    const s = await read();
+    expect(s.status).toBe("succeeded");
+    const three = await billedInvoices(3);
+    [removed, voided, credited] = [three[0]!, three[1]!, three[2]!];
+  }, 60_000);
+
+  it("a line removed from an invoice: that entry is posted again and unbilled, the others stay billed on it", async () => {
+    const gone = removed.entries[0]!;
+    const res = await admin(`/timeBill/${encodeURIComponent(gone.erpId)}/unbill`);
+    expect(res).toMatchObject({ invoice: removed.erpId, timeBill: gone.erpId });
+
+    const s = await read();
+    expect(s).toMatchObject({ status: "succeeded", uninvoiced: 1, billed: 0, invoiceLinesReplaced: 1 });
+    const states = await entryStates(removed.entries.map((e) => e.id));
+    expect(states.get(gone.id)).toMatchObject({ state: "posted", invoiceId: null, billedAt: null });
+    for (const e of removed.entries.slice(1)) expect(states.get(e.id)).toMatchObject({ state: "billed", invoiceId: removed.ours });
+
+    const lines = await expectInvoiceAsInErp(removed);
+    expect(lines.map((l) => l.timeEntryId).sort()).toEqual(removed.entries.slice(1).map((e) => e.id).sort());
+    const [record] = await app.db.select({ invoiceErpId: erpTimeRecords.invoiceErpId }).from(erpTimeRecords).where(eq(erpTimeRecords.erpId, gone.erpId));
+    expect(record!.invoiceErpId).toBeNull();
+
+    const events = await eventsOf([gone.id], "uninvoiced");
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      fromState: "billed",
+      toState: "posted",
+      version: gone.postedVersion ?? gone.version,
+      message: `Its line was removed from invoice ${removed.number} in the ERP: no longer billed, posted and billable again.`,
+      data: { invoiceErpId: removed.erpId, invoiceNumber: removed.number, reason: "line_removed", syncRunId: s.runId },
+    });
+    expect(await eventsOf(removed.entries.slice(1).map((e) => e.id), "uninvoiced")).toHaveLength(0);
+    const [run] = await app.db.select().from(syncRuns).where(eq(syncRuns.id, s.runId));
+    expect(run!.details).toMatchObject({ uninvoiced: 1, billed: 0 });
+  });
+
+  it("a voided invoice: every entry it billed is posted and unbilled again, and the invoice is kept as voided, billing no one", async () => {
+    const before = await eventsOf(voided.entries.map((e) => e.id), "uninvoiced");
+    expect(before).toHaveLength(0);
+    const res = await admin(`/invoice/${voided.erpId}/void`);
+    expect((res.released as string[]).sort()).toEqual(voided.entries.map((e) => e.erpId).sort());
+
+    const s = await read();
+    expect(s).toMatchObject({ status: "succeeded", uninvoiced: voided.entries.length, billed: 0 });
+    const states = await entryStates(voided.entries.map((e) => e.id));
+    for (const e of voided.entries) expect(states.get(e.id)).toMatchObject({ state: "posted", invoiceId: null, billedAt: null });
+    const lines = await expectInvoiceAsInErp(voided);
+    expect(lines).toHaveLength(voided.entries.length);
+    expect(lines.every((l) => l.timeEntryId === null && Number(l.amount) === 0)).toBe(true);
+
+    const events = await eventsOf(voided.entries.map((e) => e.id), "uninvoiced");
+    expect(events).toHaveLength(voided.entries.length);
+    for (const ev of events) {
+      expect(ev.message).toBe(`Invoice ${voided.number} was voided in the ERP: no longer billed, posted and billable again.`);
+      expect(ev.data).toMatchObject({ reason: "voided", invoiceNumber: voided.number, syncRunId: s.runId });
+    }
+  });
+
+  it("a credited invoice: every entry it billed is posted and unbilled again; its lines and total stay as the ERP shows them", async () => {
+    const res = await admin(`/invoice/${credited.erpId}/credit`, { date: OPTS.endDate });
+    expect(res).toMatchObject({ status: "credited" });
+
+    const s = await read();
+    expect(s).toMatchObject({ status: "succeeded", uninvoiced: credited.entries.length, billed: 0 });
+    const states = await entryStates(credited.entries.map((e) => e.id));
+    for (const e of credited.entries) expect(states.get(e.id)).toMatchObject({ state: "posted", invoiceId: null, billedAt: null });
+    const lines = await expectInvoiceAsInErp(credited);
+    expect(lines.every((l) => l.timeEntryId === null)).toBe(true);
+    const events = await eventsOf(credited.entries.map((e) => e.id), "uninvoiced");
+    expect(events.map((e) => e.message)).toEqual(credited.entries.map(() => `Invoice ${credited.number} was credited in full in the ERP: no longer billed, posted and billable again.`));
+  });
+
+  it("a second read changes nothing, and writes no lineage", async () => {
+    const [{ n: eventsBefore }] = (await app.db.select({ n: sql<number>`count(*)::int` }).from(timeEntryEvents)) as [{ n: number }];
+    const before = await snapshot();
+    const again = await read();
+    expect(again).toMatchObject({ status: "succeeded", uninvoiced: 0, billed: 0, created: 0, updated: 0, invoicesCreated: 0, invoicesUpdated: 0, invoiceLinesReplaced: 0, newlyMissing: 0 });
+    expect(await snapshot()).toEqual(before);
+    const [{ n: eventsAfter }] = (await app.db.select({ n: sql<number>`count(*)::int` }).from(timeEntryEvents)) as [{ n: number }];
+    expect(eventsAfter).toBe(eventsBefore);
+  });
+
+  it("time the ERP bills again after a void is billed again on the new invoice, with its lineage", async () => {
+    const bill = await simHttp("POST", "/__sim/bill", { asOf: OPTS.endDate });
+    const created = (JSON.parse(bill.text) as { invoices: { id: string }[] }).invoices.map((i) => i.id);
+    expect(created.length).toBeGreaterThan(0);
+    const s = await read();
+    const back = [removed.entries[0]!, ...voided.entries, ...credited.entries];
+    expect(s).toMatchObject({ status: "succeeded", billed: back.length, uninvoiced: 0 });
+    const states = await entryStates(back.map((e) => e.id));
+    const newInvoices = await app.db.select({ id: invoices.id, erpId: invoices.erpId }).from(invoices).where(inArray(invoices.erpId, created));
+    for (const e of back) {
+      expect(states.get(e.id)!.state).toBe("billed");
+      expect(newInvoices.map((i) => i.id)).toContain(states.get(e.id)!.invoiceId);
+    }
+    const lineage = (await eventsOf(back.map((e) => e.id), "invoiced")).filter((ev) => (ev.data as { syncRunId?: string }).syncRunId === s.runId);
+    expect(lineage.map((ev) => ev.timeEntryId).sort()).toEqual(back.map((e) => e.id).sort());
+  });
+
+  it("an entry moved from one invoice to another in the ERP is taken off the first and billed on the second in one read", async () => {
+    const [moving] = await billedInvoices(1, [removed.erpId, voided.erpId, credited.erpId]);
+    const e = moving!.entries[0]!;
+    await admin(`/timeBill/${encodeURIComponent(e.erpId)}/unbill`);
+    const bill = await simHttp("POST", "/__sim/bill", { asOf: OPTS.endDate });
+    const [next] = (JSON.parse(bill.text) as { invoices: { id: string }[] }).invoices;
+    const s = await read();
+    expect(s).toMatchObject({ status: "succeeded", uninvoiced: 1, billed: 1 });
+    const [now] = await app.db.select({ state: timeEntries.state, invoiceId: timeEntries.invoiceId, billedAt: timeEntries.billedAt }).from(timeEntries).where(eq(timeEntries.id, e.id));
+    const [nextOurs] = await app.db.select({ id: invoices.id, invoiceDate: invoices.invoiceDate }).from(invoices).where(eq(invoices.erpId, next!.id));
+    expect(now).toMatchObject({ state: "billed", invoiceId: nextOurs!.id });
+    expect(now!.billedAt!.toISOString()).toBe(`${nextOurs!.invoiceDate}T00:00:00.000Z`);
+    const lineage = (await app.db.select().from(timeEntryEvents).where(eq(timeEntryEvents.timeEntryId, e.id)).orderBy(timeEntryEvents.id)).filter((x) => x.data && (x.data as { syncRunId?: string }).syncRunId === s.runId);
+    expect(lineage.map((x) => [x.kind, x.fromState, x.toState])).toEqual([
+      ["uninvoiced", "billed", "posted"],
+      ["invoiced", "posted", "billed"],
+    ]);
+  });
+
+  it("judges only the invoices the read saw: a voided invoice dated outside the range read changes nothing", async () => {
+    const [outside] = await billedInvoices(1, [removed.erpId, voided.erpId, credited.erpId]);
+    await admin(`/invoice/${outside!.erpId}/void`);
+    // the range ends the day before the invoice: its entries are read, the invoice is not
+    const dayBefore = new Date(Date.parse(`${outside!.invoiceDate}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const lastWork = outside!.entries.length
+      ? (await app.db.select({ d: sql<string>`max(${timeEntries.workDate})::text` }).from(timeEntries).where(inArray(timeEntries.id, outside!.entries.map((e) => e.id))))[0]!.d
+      : from;
+    expect(lastWork <= dayBefore).toBe(true);
+    const partial = await read(connector(), { from, to: dayBefore });
+    expect(partial).toMatchObject({ status: "succeeded", uninvoiced: 0 });
+    const states = await entryStates(outside!.entries.map((e) => e.id));
+    for (const e of outside!.entries) expect(states.get(e.id)).toMatchObject({ state: "billed", invoiceId: outside!.ours });
+    // the read that sees it takes them back
+    const whole = await read();
+    expect(whole).toMatchObject({ status: "succeeded", uninvoiced: outside!.entries.length });
   });
 });

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, lte, ne, or, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import type { SourceSystem } from "@/server/domain/enums";
 import { NetSuiteReadError } from "@/sync/connectors/netsuite/readback";
 import type { ErpConnector, ErpInvoice, ErpTimeRecord } from "@/sync/connectors/types";
@@ -7,6 +7,8 @@ import { customers, erpPostings, erpTimeRecords, invoiceLines, invoices, legalEn
 import { transition } from "../../domain/entry-state";
 import { writeAudit } from "../audit/write";
 import type { ServiceCtx } from "../context";
+import { logOf } from "../context";
+import { recordEntryEvents, type EntryEventInput } from "../entries/events";
 
 /**
  * What one read-back found and changed. Time-record counts are of distinct ERP records read
@@ -48,8 +50,13 @@ export type ReadBackSummary = {
   /** time lines whose time bill links to none of our entries */
   invoiceLinesUnmatched: number;
   // entries
-  /** moved from posted to billed by this run */
+  /** moved from posted to billed by this run (also when moved from one invoice to another) */
   billed: number;
+  /**
+   * moved from billed back to posted by this run: their invoice, as read, no longer bills them
+   * (the line was removed, or the invoice was voided or credited)
+   */
+  uninvoiced: number;
   alreadyBilled: number;
   /** on an invoice, but neither posted nor billed here (void, or back to approved): left for reconciliation */
   invoicedButNotPosted: number;
@@ -98,12 +105,23 @@ export function parseMemoReference(memo: string | null): { sourceSystem: SourceS
  * 2. Once every page is in: records of the range this read did not see are marked missing
  *    (deleted or moved in the ERP); records seen again have the mark cleared.
  * 3. Invoices, page by page (one transaction each), upserted by ERP id; their lines are
- *    replaced when they differ from what we hold. Each posted entry on an invoice becomes
- *    billed (the state machine's `invoice` event) with the invoice linked and `billedAt` =
- *    the invoice date at 00:00 UTC — the date the ERP billed it, not the date we learned of
- *    it, so invoice cycle time measures the firm and a re-read gives the same value.
- *    Entries already billed stay as they are; entries in another state are left alone and
- *    counted as `invoicedButNotPosted` for reconciliation.
+ *    replaced when they differ from what we hold. A voided or credited invoice is kept with
+ *    its lines as the ERP shows them, but its lines bill no entry.
+ * 4. The entries those invoices concern, in one transaction (see `settleEntries`): a posted
+ *    entry that an invoice bills becomes billed (the state machine's `invoice` event) with the
+ *    invoice linked and `billedAt` = the invoice date at 00:00 UTC — the date the ERP billed it,
+ *    not the date we learned of it, so invoice cycle time measures the firm and a re-read gives
+ *    the same value. A billed entry whose invoice was read and no longer bills it (the line was
+ *    removed, the invoice voided or credited) is unbilled again (`credit`: back to posted,
+ *    invoice and `billedAt` cleared), and billed anew when another invoice read bills it. Each
+ *    move is in the entry's lineage (`invoiced`, `uninvoiced`). Entries in another state are
+ *    left alone and counted as `invoicedButNotPosted` for reconciliation. Only invoices this
+ *    read saw are evidence: an entry billed on an invoice dated outside the range is left as it is.
+ *
+ * Read-backs of one connector run one at a time (a transaction-scoped advisory lock, waited
+ * for without holding a connection), so two at once — the hourly one and a reconciliation's,
+ * or several reconciliations' — give what they would one after the other: none judges missing
+ * what the other is reading, and each run's counts are its own.
  *
  * A bad answer from the ERP ends the run `failed` with a sentence (committed pages stay) and
  * is returned, not thrown; any other error is recorded the same way and thrown. A second run
@@ -118,6 +136,7 @@ export async function readBack({
   to,
   pageSize,
   signal,
+  lockHeld = false,
 }: {
   ctx: ServiceCtx & { db: Db };
   connector: ErpConnector;
@@ -127,11 +146,36 @@ export async function readBack({
   to: string;
   pageSize?: number;
   signal?: AbortSignal;
+  /** the caller already holds this connector's read-back lock (`withReadBackLock`) */
+  lockHeld?: boolean;
 }): Promise<ReadBackSummary> {
   if (!isDay(from)) throw new Error(`The read-back's first day must be a day as YYYY-MM-DD, not ${JSON.stringify(from)}.`);
   if (!isDay(to)) throw new Error(`The read-back's last day must be a day as YYYY-MM-DD, not ${JSON.stringify(to)}.`);
   if (from > to) throw new Error(`The read-back's first day (${from}) is after its last day (${to}).`);
 
+  const read = () => readBackLocked({ ctx, connector, connectorId, trigger, from, to, pageSize, signal });
+  return lockHeld ? read() : withReadBackLock(ctx, connectorId, signal, read);
+}
+
+async function readBackLocked({
+  ctx,
+  connector,
+  connectorId,
+  trigger,
+  from,
+  to,
+  pageSize,
+  signal,
+}: {
+  ctx: ServiceCtx & { db: Db };
+  connector: ErpConnector;
+  connectorId: string;
+  trigger: ReadBackTrigger;
+  from: string;
+  to: string;
+  pageSize?: number;
+  signal?: AbortSignal;
+}): Promise<ReadBackSummary> {
   const db = ctx.db;
   const [run] = await db
     .insert(syncRuns)
@@ -162,11 +206,21 @@ export async function readBack({
     invoiceLinesReplaced: 0,
     invoiceLinesUnmatched: 0,
     billed: 0,
+    uninvoiced: 0,
     alreadyBilled: 0,
     invoicedButNotPosted: 0,
   };
 
+  /** the invoices this read saw (ours, by id), in the order it saw them */
+  const seen = new Map<string, SeenInvoice>();
   let failure: unknown = null;
+  const fail = (err: unknown) => {
+    failure = err;
+    const message = ((err as Error)?.message ?? String(err)).replace(/[.\s]+$/, "");
+    s.status = "failed";
+    s.error = `The read-back of ${from} to ${to} stopped after ${s.pages} page(s): ${message}.`;
+    s.retryable = err instanceof NetSuiteReadError ? err.transient : false;
+  };
   try {
     for await (const page of connector.timeRecords(from, to, { pageSize, signal })) {
       if (page.length === 0) continue;
@@ -181,15 +235,24 @@ export async function readBack({
     for await (const page of connector.invoices(from, to, { pageSize, signal })) {
       if (page.length === 0) continue;
       const next = { ...s };
-      await withTx(db, (tx) => storeInvoices(tx, connectorId, page, next));
+      const found = new Map<string, SeenInvoice>();
+      await withTx(db, (tx) => storeInvoices(tx, connectorId, page, next, found));
       Object.assign(s, next, { pages: s.pages + 1 });
+      for (const [id, v] of found) seen.set(id, v);
     }
   } catch (err) {
-    failure = err;
-    const message = ((err as Error)?.message ?? String(err)).replace(/[.\s]+$/, "");
-    s.status = "failed";
-    s.error = `The read-back of ${from} to ${to} stopped after ${s.pages} page(s): ${message}.`;
-    s.retryable = err instanceof NetSuiteReadError ? err.transient : false;
+    fail(err);
+  }
+  // what the invoices read say of our entries — also after a failure, for the invoices read
+  // before it: each was read whole, lines and all
+  if (seen.size > 0) {
+    try {
+      const next = { ...s };
+      await withTx(db, (tx) => settleEntries(tx, ctx, runId, seen, next));
+      Object.assign(s, next);
+    } catch (err) {
+      if (!failure) fail(err);
+    }
   }
 
   await withTx(db, async (tx) => {
@@ -211,6 +274,55 @@ export async function readBack({
   if (failure && !(failure instanceof NetSuiteReadError) && !(failure instanceof ErpAnswerError)) throw failure;
   return s;
 }
+
+// ---- one read-back of a connector at a time ----------------------------------------------
+
+/** The lock's key: one per ERP connector. */
+const lockKey = (connectorId: string) => sql`hashtext(${`hourbridge:read-back:${connectorId}`})`;
+
+/**
+ * Runs `fn` while holding the connector's read-back lock, which every read-back of the
+ * connector takes; a caller that must see the ERP's side exactly as one read-back left it (a
+ * reconciliation comparing right after its read) holds it across both and passes `lockHeld`.
+ *
+ * The lock is a transaction-scoped advisory lock, held by a transaction that stays open (and
+ * idle) for as long as `fn` runs on other connections, so it is released when `fn` ends — or
+ * when the process dies and its connection closes. A read-back that finds the lock taken does
+ * not wait inside PostgreSQL (that would hold one connection per waiter, and a pool full of
+ * waiters would starve the holder of the connection it needs to finish): it tries again after
+ * a short pause, from 25 ms doubling to 1 s, with jitter. The holder uses two connections.
+ */
+export async function withReadBackLock<T>(ctx: ServiceCtx & { db: Db }, connectorId: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  let waited = false;
+  for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
+    const got = await ctx.db.transaction(async (lockTx) => {
+      const [row] = (await lockTx.execute(sql`select pg_try_advisory_xact_lock(${lockKey(connectorId)}) as ok`)) as unknown as { ok: boolean }[];
+      if (!row?.ok) return { held: false as const };
+      return { held: true as const, value: await fn() };
+    });
+    if (got.held) return got.value;
+    if (!waited) {
+      waited = true;
+      logOf(ctx).info("another read-back of this connector is running: waiting for it to finish", { connectorId });
+    }
+    await pause(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2), signal);
+  }
+}
+
+const pause = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener("abort", abort, { once: true });
+  });
 
 // ---- time records ------------------------------------------------------------------------
 
@@ -407,7 +519,12 @@ async function projectsByJob(tx: Tx, jobs: (string | null)[]): Promise<Map<strin
   return new Map(rows.map((r) => [r.erpId, r.id]));
 }
 
-/** Records of the range this run did not see: missing from now on (the first time only). */
+/**
+ * Records of the range this run did not see: missing from now on (the first time only). Not
+ * seen means neither written by this run nor seen by anyone since it started — so a record
+ * another reader saw meanwhile is never taken for gone (read-backs of a connector are
+ * serialised anyway; this keeps the judgement right on its own).
+ */
 async function markMissing(tx: Tx, connectorId: string, runId: string, from: string, to: string, s: ReadBackSummary): Promise<void> {
   const marked = await tx
     .update(erpTimeRecords)
@@ -418,7 +535,8 @@ async function markMissing(tx: Tx, connectorId: string, runId: string, from: str
         gte(erpTimeRecords.workDate, from),
         lte(erpTimeRecords.workDate, to),
         isNull(erpTimeRecords.missingSince),
-        or(isNull(erpTimeRecords.syncRunId), ne(erpTimeRecords.syncRunId, runId)),
+        sql`${erpTimeRecords.syncRunId} is distinct from ${runId}`,
+        sql`${erpTimeRecords.lastSeenAt} < (select r.started_at from ${syncRuns} r where r.id = ${runId})`,
       ),
     )
     .returning({ id: erpTimeRecords.id });
@@ -452,6 +570,17 @@ async function countRun(tx: Tx, connectorId: string, runId: string, from: string
 
 type LineRow = typeof invoiceLines.$inferInsert;
 
+/**
+ * Invoice statuses (the ERP connector's words) under which an invoice bills nothing any more:
+ * the ERP released its time, which may be billed again.
+ */
+export const NOT_BILLING_STATUSES = ["voided", "credited"] as const;
+type NotBilling = (typeof NOT_BILLING_STATUSES)[number];
+const notBilling = (status: string): NotBilling | null => (NOT_BILLING_STATUSES as readonly string[]).includes(status) ? (status as NotBilling) : null;
+
+/** An invoice a read saw, as stored: the evidence `settleEntries` judges entries by. */
+type SeenInvoice = { erpId: string; number: string; invoiceDate: string; cancelled: NotBilling | null };
+
 function checkInvoice(v: ErpInvoice): void {
   const bad = (what: string, val: unknown) => new ErpAnswerError(`the ERP's invoice ${v.erpId} has ${what} ${JSON.stringify(val)}`);
   if (!isDay(v.invoiceDate)) throw bad("a date that is not a day,", v.invoiceDate);
@@ -464,7 +593,7 @@ function checkInvoice(v: ErpInvoice): void {
   }
 }
 
-async function storeInvoices(tx: Tx, connectorId: string, page: ErpInvoice[], s: ReadBackSummary): Promise<void> {
+async function storeInvoices(tx: Tx, connectorId: string, page: ErpInvoice[], s: ReadBackSummary, seen: Map<string, SeenInvoice>): Promise<void> {
   const byId = new Map<string, ErpInvoice>();
   for (const v of page) {
     checkInvoice(v);
@@ -489,12 +618,9 @@ async function storeInvoices(tx: Tx, connectorId: string, page: ErpInvoice[], s:
     ).map((v) => [v.erpId, v]),
   );
 
-  // which entry each time line bills
-  const timeBills = [...new Set(list.flatMap((v) => v.lines.map((l) => l.timeBillId).filter((t): t is string => t !== null)))];
+  // which entry each time line of an invoice that still bills bills
+  const timeBills = [...new Set(list.flatMap((v) => (notBilling(v.status) ? [] : v.lines.map((l) => l.timeBillId).filter((t): t is string => t !== null))))];
   const billOwner = await entriesForTimeBills(tx, connectorId, timeBills);
-
-  /** entry → the first invoice (in page order) that bills it */
-  const toBill = new Map<string, { invoiceId: string; invoiceDate: string }>();
 
   for (const v of list) {
     const legalEntityId = entities.get(v.subsidiaryId);
@@ -546,19 +672,16 @@ async function storeInvoices(tx: Tx, connectorId: string, page: ErpInvoice[], s:
       }
     }
 
+    // a voided or credited invoice keeps the lines the ERP shows, linked to no entry: it bills no one
+    const cancelled = notBilling(v.status);
     const wanted: LineRow[] = v.lines.map((l) => {
-      const entryId = l.timeBillId === null ? null : (billOwner.get(l.timeBillId) ?? null);
-      if (l.timeBillId !== null && entryId === null) s.invoiceLinesUnmatched += 1;
+      const entryId = l.timeBillId === null || cancelled ? null : (billOwner.get(l.timeBillId) ?? null);
+      if (l.timeBillId !== null && !cancelled && entryId === null) s.invoiceLinesUnmatched += 1;
       return { invoiceId, erpLineId: `${v.erpId}#${l.line}`, timeEntryId: entryId, hours: l.quantity, amount: l.amount };
     });
     if (await replaceLinesIfChanged(tx, invoiceId, wanted)) s.invoiceLinesReplaced += 1;
-
-    for (const l of wanted) {
-      if (l.timeEntryId && !toBill.has(l.timeEntryId)) toBill.set(l.timeEntryId, { invoiceId, invoiceDate: v.invoiceDate });
-    }
+    seen.set(invoiceId, { erpId: v.erpId, number: v.number, invoiceDate: v.invoiceDate, cancelled });
   }
-
-  await billEntries(tx, toBill, s);
 }
 
 /**
@@ -605,38 +728,153 @@ async function replaceLinesIfChanged(tx: Tx, invoiceId: string, wanted: LineRow[
   return true;
 }
 
-/** Posted entries on an invoice become billed; billed ones stay; any other state is counted and left. */
-async function billEntries(tx: Tx, toBill: Map<string, { invoiceId: string; invoiceDate: string }>, s: ReadBackSummary): Promise<void> {
-  if (toBill.size === 0) return;
-  const rows = await tx
-    .select({ id: timeEntries.id, state: timeEntries.state })
-    .from(timeEntries)
-    .where(inArray(timeEntries.id, [...toBill.keys()]))
-    .orderBy(timeEntries.id)
-    .for("update");
-  const groups = new Map<string, { invoiceId: string; invoiceDate: string; state: (typeof rows)[number]["state"]; ids: string[] }>();
-  for (const e of rows) {
-    if (e.state === "billed") {
-      s.alreadyBilled += 1;
-      continue;
+const CHUNK = 5000;
+const chunks = <T>(xs: T[]): T[][] => Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/**
+ * Brings the entries the invoices read concern in line with them, judging only by those
+ * invoices (as stored by this read, lines and all):
+ *
+ * - an entry billed on an invoice that was read and no longer bills it (the line is gone, or
+ *   the invoice was voided or credited) is unbilled: `credit` (billed → posted), invoice and
+ *   `billedAt` cleared, an `uninvoiced` lineage row saying why;
+ * - a posted entry (also one just unbilled) that an invoice read bills becomes billed on it:
+ *   `invoice`, an `invoiced` lineage row. Several invoices billing one entry: the earliest
+ *   (invoice date, then ERP id);
+ * - an entry billed on an invoice that was not read (dated outside the range) stays as it is:
+ *   that it is absent from this read says nothing; one in any other state is counted
+ *   (`invoicedButNotPosted`) and left for reconciliation.
+ *
+ * Updates are conditional on the state read under the row lock, so a re-read changes nothing.
+ */
+async function settleEntries(tx: Tx, ctx: ServiceCtx, runId: string, seen: Map<string, SeenInvoice>, s: ReadBackSummary): Promise<void> {
+  const invoiceIds = [...seen.keys()];
+  const billing = invoiceIds.filter((id) => !seen.get(id)!.cancelled);
+  const order = (a: string, b: string) => {
+    const x = seen.get(a)!;
+    const y = seen.get(b)!;
+    return x.invoiceDate.localeCompare(y.invoiceDate) || x.erpId.localeCompare(y.erpId);
+  };
+
+  /** entry → the invoices read that bill it, earliest first */
+  const billers = new Map<string, string[]>();
+  for (const part of chunks(billing)) {
+    const lines = await tx
+      .selectDistinct({ entryId: invoiceLines.timeEntryId, invoiceId: invoiceLines.invoiceId })
+      .from(invoiceLines)
+      .where(and(inArray(invoiceLines.invoiceId, part), isNotNull(invoiceLines.timeEntryId)));
+    for (const l of lines) {
+      const list = billers.get(l.entryId!);
+      if (list) list.push(l.invoiceId);
+      else billers.set(l.entryId!, [l.invoiceId]);
     }
-    if (e.state !== "posted") {
-      s.invoicedButNotPosted += 1;
-      continue;
-    }
-    const to = transition(e.state, "invoice");
-    const { invoiceId, invoiceDate } = toBill.get(e.id)!;
-    const key = `${invoiceId}|${invoiceDate}|${to}`;
-    const g = groups.get(key) ?? { invoiceId, invoiceDate, state: to, ids: [] };
-    g.ids.push(e.id);
-    groups.set(key, g);
   }
-  for (const g of groups.values()) {
+  for (const list of billers.values()) list.sort(order);
+
+  // the entries concerned: those an invoice read bills, and those billed on an invoice read
+  const ids = new Set(billers.keys());
+  for (const part of chunks(invoiceIds)) {
+    const onThem = await tx
+      .select({ id: timeEntries.id })
+      .from(timeEntries)
+      .where(and(eq(timeEntries.state, "billed"), inArray(timeEntries.invoiceId, part)));
+    for (const e of onThem) ids.add(e.id);
+  }
+  if (ids.size === 0) return;
+
+  type Entry = { id: string; state: (typeof timeEntries.$inferSelect)["state"]; invoiceId: string | null; version: number; postedVersion: number | null };
+  const entries: Entry[] = [];
+  for (const part of chunks([...ids].sort())) {
+    entries.push(
+      ...(await tx
+        .select({ id: timeEntries.id, state: timeEntries.state, invoiceId: timeEntries.invoiceId, version: timeEntries.version, postedVersion: timeEntries.postedVersion })
+        .from(timeEntries)
+        .where(inArray(timeEntries.id, part))
+        .orderBy(timeEntries.id)
+        .for("update")),
+    );
+  }
+
+  /** by the invoice they leave */
+  const unbill = new Map<string, Entry[]>();
+  /** by the invoice that bills them */
+  const bill = new Map<string, Entry[]>();
+  const add = (m: Map<string, Entry[]>, k: string, e: Entry) => {
+    const list = m.get(k);
+    if (list) list.push(e);
+    else m.set(k, [e]);
+  };
+  for (const e of entries) {
+    const on = billers.get(e.id) ?? [];
+    if (e.state === "billed") {
+      const own = e.invoiceId;
+      if (own && seen.has(own) && !on.includes(own)) {
+        add(unbill, own, e);
+        if (on.length) add(bill, on[0]!, e);
+      } else if (on.length) s.alreadyBilled += 1;
+    } else if (on.length) {
+      if (e.state === "posted") add(bill, on[0]!, e);
+      else s.invoicedButNotPosted += 1;
+    }
+  }
+
+  const actorLabel = ctx.actor.kind === "user" ? ctx.actor.email : `system:${ctx.actor.label}`;
+  const events: EntryEventInput[] = [];
+  for (const [invoiceId, list] of unbill) {
+    const v = seen.get(invoiceId)!;
+    const to = transition("billed", "credit");
     const done = await tx
       .update(timeEntries)
-      .set({ state: g.state, billedAt: new Date(`${g.invoiceDate}T00:00:00Z`), invoiceId: g.invoiceId, updatedAt: sql`now()` })
-      .where(and(inArray(timeEntries.id, g.ids), eq(timeEntries.state, "posted")))
+      .set({ state: to, invoiceId: null, billedAt: null, updatedAt: sql`now()` })
+      .where(and(inArray(timeEntries.id, list.map((e) => e.id)), eq(timeEntries.state, "billed"), eq(timeEntries.invoiceId, invoiceId)))
       .returning({ id: timeEntries.id });
-    s.billed += done.length;
+    const moved = new Set(done.map((d) => d.id));
+    const why =
+      v.cancelled === "voided"
+        ? `Invoice ${v.number} was voided in the ERP`
+        : v.cancelled === "credited"
+          ? `Invoice ${v.number} was credited in full in the ERP`
+          : `Its line was removed from invoice ${v.number} in the ERP`;
+    for (const e of list) {
+      if (!moved.has(e.id)) continue;
+      // the entry is posted again until an invoice bills it
+      e.state = to;
+      s.uninvoiced += 1;
+      events.push({
+        timeEntryId: e.id,
+        kind: "uninvoiced",
+        fromState: "billed",
+        toState: to,
+        version: e.postedVersion ?? e.version,
+        message: `${why}: no longer billed, posted and billable again.`,
+        data: { invoiceId, invoiceErpId: v.erpId, invoiceNumber: v.number, reason: v.cancelled ?? "line_removed", syncRunId: runId },
+      });
+    }
   }
+  for (const [invoiceId, list] of bill) {
+    const v = seen.get(invoiceId)!;
+    const ready = list.filter((e) => e.state === "posted");
+    if (ready.length === 0) continue;
+    const to = transition("posted", "invoice");
+    const done = await tx
+      .update(timeEntries)
+      .set({ state: to, billedAt: new Date(`${v.invoiceDate}T00:00:00Z`), invoiceId, updatedAt: sql`now()` })
+      .where(and(inArray(timeEntries.id, ready.map((e) => e.id)), eq(timeEntries.state, "posted")))
+      .returning({ id: timeEntries.id });
+    const moved = new Set(done.map((d) => d.id));
+    for (const e of ready) {
+      if (!moved.has(e.id)) continue;
+      s.billed += 1;
+      events.push({
+        timeEntryId: e.id,
+        kind: "invoiced",
+        fromState: "posted",
+        toState: to,
+        version: e.postedVersion ?? e.version,
+        message: `Billed by the ERP on invoice ${v.number} of ${v.invoiceDate}.`,
+        data: { invoiceId, invoiceErpId: v.erpId, invoiceNumber: v.number, invoiceDate: v.invoiceDate, syncRunId: runId },
+      });
+    }
+  }
+  await recordEntryEvents(tx, actorLabel, ctx.correlationId, events);
 }
