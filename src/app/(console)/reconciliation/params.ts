@@ -1,6 +1,6 @@
 import { paramReader, type SearchParamsLike } from "@/lib/search-params";
 
-export { VARIANCE_CLASSES, VARIANCE_TEXT, type VarianceClass as VarianceClassKey } from "@/server/services/reconciliation/classes";
+export { isSourceApprovalClass, NOT_CHECKED, VARIANCE_CLASSES, VARIANCE_TEXT, type VarianceClass as VarianceClassKey } from "@/server/services/reconciliation/classes";
 import { VARIANCE_CLASSES, type VarianceClass as VarianceClassKey } from "@/server/services/reconciliation/classes";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -15,7 +15,7 @@ import { useUrlState } from "@/lib/url-state";
 import type { RunSummary } from "@/server/services/reconciliation/view";
 import { errorMessage, useTRPC } from "@/trpc/client";
 import { Segmented } from "../kpis/segmented";
-import { reconciliationParams, VARIANCE_CLASSES, VARIANCE_TEXT } from "./params";
+import { isSourceApprovalClass, NOT_CHECKED, reconciliationParams, VARIANCE_CLASSES, VARIANCE_TEXT } from "./params";
 
 const DIMENSIONS = [
   { key: "project", label: "By project" },
@@ -50,7 +50,7 @@ export function ReconciliationView({ canRun }: { canRun: boolean }) {
   const header = (
     <PageHeader
       title="Reconciliation"
-      description="Source-approved time against what Hourbridge validated, what the ERP holds and what it invoiced, for one legal entity and accounting period — with every variance explained or listed. Values in the reporting currency at each entry's work-date rate; times in UTC."
+      description="Source-approved time against what Hourbridge validated, what the ERP holds and what it invoiced, for one legal entity and accounting period, with each entry's approval checked against the source as it stands now — every variance explained or listed. Values in the reporting currency at each entry's work-date rate; times in UTC."
     />
   );
   if (overview.isError) {
@@ -127,7 +127,7 @@ export function ReconciliationView({ canRun }: { canRun: boolean }) {
 
       {active && (
         <p role="status" className="mb-3 rounded-md border border-brand-100 bg-brand-50 px-3 py-2 text-sm text-brand-700" data-testid="run-in-progress">
-          A reconciliation of {selected.entityCode} {selected.period} is {active.status === "queued" ? "queued for the worker" : "running: reading the ERP back, then comparing"} (requested {formatDateTime(active.requestedAt)} by {active.requestedBy}).
+          A reconciliation of {selected.entityCode} {selected.period} is {active.status === "queued" ? "queued for the worker" : "running: reading the ERP back and asking the sources for their approvals, then comparing"} (requested {formatDateTime(active.requestedAt)} by {active.requestedBy}).
         </p>
       )}
 
@@ -210,7 +210,8 @@ function RunDetail({ runId, isLatest }: { runId: string; isLatest: boolean }) {
   }
   const t = r.totals;
   const rc = r.reportingCurrency;
-  const unexplained = Object.values(t.variances).reduce((a, v) => a + v.unexplained, 0);
+  const unexplained = Object.values(t.variances).reduce((a, v) => a + (v?.unexplained ?? 0), 0);
+  const approvals = t.sourceApprovals ?? { checked: false as const, note: "Approval differences with the source were not checked: this run predates the check." };
   return (
     <section aria-labelledby="run-h" className="mb-6" data-testid="run-detail">
       <div className="mb-2 flex flex-wrap items-end justify-between gap-2">
@@ -220,6 +221,9 @@ function RunDetail({ runId, isLatest }: { runId: string; isLatest: boolean }) {
           </h2>
           <p className="text-xs text-slate-600">
             {r.erpSideNote} Requested by {r.requestedBy} ({r.trigger === "schedule" ? "schedule" : "on demand"}).
+          </p>
+          <p className={`mt-0.5 text-xs ${approvals.checked ? "text-slate-600" : "font-medium text-amber-800"}`} data-testid="source-approvals-note">
+            {approvals.note}
           </p>
         </div>
         <a href={`/api/reconciliation/${r.id}/export`} className="inline-flex h-8 items-center gap-1.5 rounded-md border border-slate-300 bg-white px-3 text-sm font-medium text-slate-800 hover:bg-slate-50" download>
@@ -261,6 +265,20 @@ function RunDetail({ runId, isLatest }: { runId: string; isLatest: boolean }) {
           {VARIANCE_CLASSES.map((c) => {
             const v = t.variances[c];
             const chosen = p.varianceClass === c;
+            if (!v) {
+              // the run could not ask the sources: no figure, and never a 0
+              return (
+                <tr key={c} data-testid={`class-${c}`} title={approvals.note}>
+                  <Td className="font-medium whitespace-nowrap text-slate-600">{VARIANCE_TEXT[c].label}</Td>
+                  <Td className="text-xs text-slate-700">{VARIANCE_TEXT[c].meaning}</Td>
+                  {["count", "hours", "value", "unexplained"].map((k) => (
+                    <Td key={k} className="text-right text-xs whitespace-nowrap text-amber-800 italic">
+                      {NOT_CHECKED}
+                    </Td>
+                  ))}
+                </tr>
+              );
+            }
             return (
               <tr key={c} className={chosen ? "bg-brand-50" : "hover:bg-slate-50"} data-testid={`class-${c}`}>
                 <Td className="font-medium whitespace-nowrap">
@@ -283,13 +301,13 @@ function RunDetail({ runId, isLatest }: { runId: string; isLatest: boolean }) {
         </tbody>
       </Table>
 
-      <VarianceLines runId={r.id} rc={rc} />
+      <VarianceLines runId={r.id} rc={rc} notChecked={approvals.checked ? null : approvals.note} />
       <Breakdowns run={r} />
     </section>
   );
 }
 
-function VarianceLines({ runId, rc }: { runId: string; rc: string }) {
+function VarianceLines({ runId, rc, notChecked }: { runId: string; rc: string; notChecked: string | null }) {
   const trpc = useTRPC();
   const { params, set } = useUrlState();
   const p = reconciliationParams(params);
@@ -336,7 +354,7 @@ function VarianceLines({ runId, rc }: { runId: string; rc: string }) {
           {q.data && rows.length === 0 && (
             <tr>
               <Td colSpan={10} className="py-6 text-center text-slate-600">
-                No variance line here: every line of this selection matches on all sides.
+                {notChecked && p.varianceClass && isSourceApprovalClass(p.varianceClass) ? notChecked : "No variance line here: every line of this selection matches on all sides."}
               </Td>
             </tr>
           )}
@@ -608,10 +626,10 @@ function Comparison({ runId, otherRunId }: { runId: string; otherRunId: string }
           {c.classes.map((x) => (
             <tr key={x.varianceClass}>
               <Td className="text-xs">{VARIANCE_TEXT[x.varianceClass].label}</Td>
-              <Td className="text-right tabular-nums">{x.inOther}</Td>
-              <Td className="text-right tabular-nums">{x.inRun}</Td>
-              <Td className={`text-right tabular-nums ${x.added ? "font-semibold text-red-700" : ""}`}>{x.added}</Td>
-              <Td className={`text-right tabular-nums ${x.gone ? "font-semibold text-emerald-800" : ""}`}>{x.gone}</Td>
+              <Td className="text-right tabular-nums">{x.inOther ?? NOT_CHECKED}</Td>
+              <Td className="text-right tabular-nums">{x.inRun ?? NOT_CHECKED}</Td>
+              <Td className={`text-right tabular-nums ${x.added ? "font-semibold text-red-700" : ""}`}>{x.added ?? "—"}</Td>
+              <Td className={`text-right tabular-nums ${x.gone ? "font-semibold text-emerald-800" : ""}`}>{x.gone ?? "—"}</Td>
             </tr>
           ))}
         </tbody>

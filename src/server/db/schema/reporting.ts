@@ -3,16 +3,34 @@ import { bigint, char, date, index, integer, jsonb, numeric, pgTable, text, time
 import { employees, legalEntities, projects } from "./org";
 import { syncRuns } from "./sync";
 import { timeEntries } from "./time";
-import { VARIANCE_CLASSES, type VarianceClass } from "../../services/reconciliation/classes";
+import { SOURCE_APPROVAL_CLASSES, VARIANCE_CLASSES, type SourceApprovalClass, type VarianceClass } from "../../services/reconciliation/classes";
 
 /** How a reconciliation run stands. */
 export const RECONCILIATION_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
 export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
 
-export { VARIANCE_CLASSES, type VarianceClass };
+export { SOURCE_APPROVAL_CLASSES, VARIANCE_CLASSES, type SourceApprovalClass, type VarianceClass };
 
 /** One side's figures: how many lines, their hours and their value in the reporting currency. */
 export type SideTotals = { count: number; hours: string; value: string; unvalued: number };
+
+/** One variance class's figures in a run. */
+export type VarianceFigures = { count: number; hours: string; value: string; unexplained: number };
+
+/**
+ * Whether the run asked the sources for their entries' approval now, and what it found or why
+ * not, in a sentence (`note`). Not checked: the approval classes have no figures at all.
+ */
+export type SourceApprovalsCheck =
+  | {
+      checked: true;
+      note: string;
+      /** each source connector asked, and how many entries it listed for the period's dates */
+      sources: { name: string; listed: number }[];
+      /** approval differences no legal entity can be named for (firm-wide): left out of every entity's lines */
+      unattributed: { count: number; hours: string; refs: string[] };
+    }
+  | { checked: false; note: string };
 
 /** What a run found, kept whole so that two runs or two periods can be set side by side. */
 export type ReconciliationTotals = {
@@ -24,9 +42,15 @@ export type ReconciliationTotals = {
   matched: number;
   /** every line considered: our entries of the period, plus ERP records no entry claims */
   lines: number;
-  variances: Record<VarianceClass, { count: number; hours: string; value: string; unexplained: number }>;
+  /**
+   * Per class. The approval classes are absent when the run did not check the sources (a
+   * failure, no usable source connector, or a run from before the check existed): "not checked".
+   */
+  variances: Record<Exclude<VarianceClass, SourceApprovalClass>, VarianceFigures> & Partial<Record<SourceApprovalClass, VarianceFigures>>;
   /** approved entries of the period that belong to no legal entity yet (their project is unmapped) — not in any entity's lines */
   unassigned?: { count: number; hours: string };
+  /** the check of approvals against the sources' current state (absent in runs from before it existed) */
+  sourceApprovals?: SourceApprovalsCheck;
 };
 
 /**

@@ -34,7 +34,8 @@ export type CloseReadiness = {
   checklist: ChecklistItem[];
   exceptionsByOwner: { owner: OwnerTeam; exceptions: number; entries: number; hours: string }[];
   unposted: { count: number; hours: string };
-  reconciliation: { runId: string; finishedAt: string; matched: number; lines: number; unexplained: number } | null;
+  /** the latest finished run; `approvalsNotChecked` says why it could not compare approvals with the source (null: it did) */
+  reconciliation: { runId: string; finishedAt: string; matched: number; lines: number; unexplained: number; approvalsNotChecked: string | null } | null;
   dryRun: DryRun;
 };
 
@@ -73,7 +74,10 @@ export async function closeReadiness({ ctx, input, scope }: { ctx: ServiceCtx; i
         finishedAt: new Date(latest.finished_at).toISOString(),
         matched: latest.totals.matched,
         lines: latest.totals.lines,
-        unexplained: Object.values(latest.totals.variances).reduce((a, v) => a + v.unexplained, 0),
+        unexplained: Object.values(latest.totals.variances).reduce((a, v) => a + (v?.unexplained ?? 0), 0),
+        approvalsNotChecked: latest.totals.sourceApprovals?.checked
+          ? null
+          : (latest.totals.sourceApprovals?.note ?? "Approval differences with the source were not checked: the run predates the check."),
       }
     : null;
 
@@ -101,13 +105,15 @@ export async function closeReadiness({ ctx, input, scope }: { ctx: ServiceCtx; i
     },
     {
       key: "reconciled",
-      ok: reconciliation !== null && reconciliation.unexplained === 0,
+      // approvals not compared with the source are not "no difference": the check is not done
+      ok: reconciliation !== null && reconciliation.unexplained === 0 && reconciliation.approvalsNotChecked === null,
       label: "Reconciled with no unexplained variance",
       detail: !reconciliation
         ? "No reconciliation has run for this period yet: run one."
-        : reconciliation.unexplained === 0
-          ? `The latest run (${reconciliation.finishedAt.slice(0, 16).replace("T", " ")} UTC) matched ${reconciliation.matched} of ${reconciliation.lines} line(s); every variance is explained.`
-          : `The latest run (${reconciliation.finishedAt.slice(0, 16).replace("T", " ")} UTC) has ${reconciliation.unexplained} unexplained variance line(s).`,
+        : (reconciliation.unexplained === 0
+            ? `The latest run (${reconciliation.finishedAt.slice(0, 16).replace("T", " ")} UTC) matched ${reconciliation.matched} of ${reconciliation.lines} line(s); every variance is explained.`
+            : `The latest run (${reconciliation.finishedAt.slice(0, 16).replace("T", " ")} UTC) has ${reconciliation.unexplained} unexplained variance line(s).`) +
+          (reconciliation.approvalsNotChecked ? ` ${reconciliation.approvalsNotChecked}` : ""),
       href: reconciliation ? `${base}&run=${reconciliation.runId}` : base,
     },
   ];

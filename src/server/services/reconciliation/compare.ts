@@ -1,7 +1,9 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../db/client";
-import { VARIANCE_CLASSES, type ReconciliationTotals, type SideTotals, type VarianceClass } from "../../db/schema/reporting";
+import { SOURCE_APPROVAL_CLASSES, VARIANCE_CLASSES, type ReconciliationTotals, type SideTotals, type VarianceClass, type VarianceFigures } from "../../db/schema/reporting";
 import { effectiveEmployeeId, effectiveProjectId, reportingValue } from "../kpis/definitions";
+import { isSourceApprovalClass } from "./classes";
+import { approvalsCheckOf, stageApprovalLines, type SourceApprovalReading } from "./source-approvals";
 
 /**
  * The three-way comparison of one legal entity and accounting period, in the caller's
@@ -21,13 +23,28 @@ import { effectiveEmployeeId, effectiveProjectId, reportingValue } from "../kpis
  *   one record, billable, not invoiced   → posted_not_invoiced (explained: awaiting the ERP's invoice run)
  *   otherwise                            → matched
  *   an ERP record no approved entry claims → unknown_in_erp
+ *
+ * And, when the sources were asked during the run (`approvals`, see source-approvals.ts), one
+ * line per entry whose approval at the source now disagrees with ours:
+ *
+ *   approved here, not (or no longer) at the source → approved_here_not_in_source (its entry line is then not matched)
+ *   approved at the source, not here (or unknown)  → approved_in_source_not_here (a line of its own)
+ *
+ * Without them those two classes have no figures ("not checked") and the run's note says why.
  */
 /** What an ERP record is worth in its job's currency: hours × its rate; a non-billable record without a rate is worth nothing. */
 const erpAmount = (r: SQL) => sql`(case when ${r}.rate is null and not ${r}.billable then 0 else round(${r}.hours * ${r}.rate, 2) end)`;
 
 export async function compareEntityPeriod(
   tx: Tx,
-  { runId, legalEntityId, from, to, reportingCurrency }: { runId: string; legalEntityId: string; from: string; to: string; reportingCurrency: string },
+  {
+    runId,
+    legalEntityId,
+    from,
+    to,
+    reportingCurrency,
+    approvals = { checked: false, reason: "no source was asked in this run." },
+  }: { runId: string; legalEntityId: string; from: string; to: string; reportingCurrency: string; approvals?: SourceApprovalReading },
 ): Promise<ReconciliationTotals> {
   const rc = reportingCurrency;
   await tx.execute(sql`drop table if exists pg_temp.recon_lines`);
@@ -99,6 +116,11 @@ export async function compareEntityPeriod(
            ${reportingValue(sql`l.amount_erp`, sql`l.currency`, sql`l.work_date`, rc)} as value_erp
     from (select *, false as extra from entry_lines union all select * from extra_records union all select * from unknown) l`);
 
+  const staged = await stageApprovalLines(tx, { legalEntityId, from, to, reportingCurrency: rc, reading: approvals });
+  // the run's entity's approval lines (recon_approval_lines is firm-wide, within the period's dates)
+  await tx.execute(sql`drop table if exists pg_temp.recon_entity_approvals`);
+  await tx.execute(sql`create temp table recon_entity_approvals on commit drop as select * from recon_approval_lines where entity_id = ${legalEntityId}`);
+
   await tx.execute(sql`
     insert into reconciliation_variances (run_id, variance_class, time_entry_id, erp_record_id, erp_id, source_ref, project_id, employee_id, project_label, person_label,
                                           work_date, hours_ours, hours_erp, amount_ours, amount_erp, currency, value_reporting, explanation)
@@ -113,6 +135,13 @@ export async function compareEntityPeriod(
     -- an entry with several ERP records: the records beyond the first are the variance lines
     where l.variance_class <> 'matched' and not (l.variance_class = 'duplicated_in_erp' and not l.extra)
     order by l.variance_class, l.work_date, l.source_ref`);
+  await tx.execute(sql`
+    insert into reconciliation_variances (run_id, variance_class, time_entry_id, erp_id, source_ref, project_id, employee_id, project_label, person_label,
+                                          work_date, hours_ours, amount_ours, currency, value_reporting, explanation)
+    select ${runId}, a.variance_class, a.time_entry_id, a.erp_id, a.source_ref, a.project_id, a.employee_id,
+           (select p.code || ' ' || p.name from projects p where p.id = a.project_id), (select em.name from employees em where em.id = a.employee_id),
+           a.work_date, a.hours_ours, a.amount_ours, a.currency, a.value_reporting, a.explanation
+    from recon_entity_approvals a order by a.variance_class, a.work_date, a.source_ref`);
 
   const side = (cond: string, hours: string, value: string) =>
     sql.raw(`json_build_object('count', count(*) filter (where ${cond}), 'hours', coalesce(sum(${hours}) filter (where ${cond}), 0)::text,
@@ -122,14 +151,19 @@ export async function compareEntityPeriod(
            ${side("not extra and canonical", "hours_ours", "value_ours")} as canonical,
            ${side("erp_record_id is not null and work_date between '" + from + "' and '" + to + "'", "hours_erp", "value_erp")} as erp_posted,
            ${side("erp_record_id is not null and invoiced and work_date between '" + from + "' and '" + to + "'", "hours_erp", "value_erp")} as invoiced,
-           count(*) filter (where variance_class = 'matched' and not extra)::int as matched,
-           count(*) filter (where not extra)::int as lines
+           count(*) filter (where variance_class = 'matched' and not extra
+             and not exists (select 1 from recon_entity_approvals a where a.time_entry_id = recon_lines.time_entry_id))::int as matched,
+           (count(*) filter (where not extra) + (select count(*) from recon_entity_approvals a where a.variance_class = 'approved_in_source_not_here'))::int as lines
     from recon_lines`)) as unknown as { source_approved: SideTotals; canonical: SideTotals; erp_posted: SideTotals; invoiced: SideTotals; matched: number; lines: number }[];
 
   const byClass = (await tx.execute(sql`
     select variance_class, count(*)::int as count, coalesce(sum(coalesce(hours_ours, hours_erp)), 0)::text as hours, coalesce(sum(value_reporting), 0)::text as value,
            count(*) filter (where explanation is null)::int as unexplained
-    from reconciliation_variances where run_id = ${runId} group by variance_class`)) as unknown as { variance_class: VarianceClass; count: number; hours: string; value: string; unexplained: number }[];
+    from reconciliation_variances where run_id = ${runId} and variance_class <> all(${`{${SOURCE_APPROVAL_CLASSES.join(",")}}`}::text[]) group by variance_class
+    union all
+    -- an entry never received has no hours of ours: the source's are what is at stake
+    select variance_class, count(*)::int, coalesce(sum(hours_at_stake), 0)::text, coalesce(sum(value_reporting), 0)::text, count(*) filter (where explanation is null)::int
+    from recon_entity_approvals group by variance_class`)) as unknown as { variance_class: VarianceClass; count: number; hours: string; value: string; unexplained: number }[];
 
   for (const [dimension, key, label] of [
     ["project", "project_id", "(select p.code || ' ' || p.name from projects p where p.id = g.k)"],
@@ -151,11 +185,14 @@ export async function compareEntityPeriod(
                count(*) filter (where l.erp_record_id is not null and l.invoiced) as invoiced_count, coalesce(sum(l.hours_erp) filter (where l.invoiced), 0) as invoiced_hours,
                coalesce(sum(l.value_erp) filter (where l.invoiced), 0) as invoiced_value,
                count(*) filter (where l.variance_class <> 'matched' and not (l.variance_class = 'duplicated_in_erp' and not l.extra)) as variances
-        from recon_lines l group by l.${sql.raw(key)}) g`);
+        from (select project_id, employee_id, extra, hours_ours, value_ours, canonical, erp_record_id, hours_erp, value_erp, invoiced, variance_class from recon_lines
+              union all
+              select project_id, employee_id, true, null::numeric, null::numeric, false, null::uuid, null::numeric, null::numeric, false, variance_class from recon_entity_approvals) l
+        group by l.${sql.raw(key)}) g`);
   }
 
   const t = totals!;
-  const empty = { count: 0, hours: "0", value: "0", unexplained: 0 };
+  const empty: VarianceFigures = { count: 0, hours: "0", value: "0", unexplained: 0 };
   const numeric = (x: SideTotals): SideTotals => ({ count: Number(x.count), hours: x.hours, value: x.value, unvalued: Number(x.unvalued) });
   return {
     sourceApproved: numeric(t.source_approved),
@@ -165,10 +202,11 @@ export async function compareEntityPeriod(
     matched: Number(t.matched),
     lines: Number(t.lines),
     variances: Object.fromEntries(
-      VARIANCE_CLASSES.map((c) => {
+      VARIANCE_CLASSES.filter((c) => approvals.checked || !isSourceApprovalClass(c)).map((c) => {
         const r = byClass.find((b) => b.variance_class === c);
         return [c, r ? { count: Number(r.count), hours: r.hours, value: r.value, unexplained: Number(r.unexplained) } : empty];
       }),
     ) as ReconciliationTotals["variances"],
+    sourceApprovals: approvalsCheckOf(approvals, staged),
   };
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { VARIANCE_CLASSES, VARIANCE_TEXT, type VarianceClass } from "./classes";
+import { NOT_CHECKED, VARIANCE_CLASSES, VARIANCE_TEXT, type VarianceClass } from "./classes";
 import type { Scope } from "../../auth/scope";
 import { writeAudit } from "../audit/write";
 import type { ServiceCtx } from "../context";
@@ -18,16 +18,28 @@ const row = (cells: string[]) => cells.join(",") + "\r\n";
 
 /**
  * A finished run as a CSV for the close file (RFC 4180, UTF-8, CRLF): a summary block (the four
- * sides and each variance class, in the reporting currency), a blank line, then every variance
- * line. Audited as an export (who took which run, when).
+ * sides and each variance class, in the reporting currency; a class the run could not check reads
+ * "not checked" in every figure, never 0), a blank line, then every variance line. Audited as an
+ * export (who took which run, when).
  */
 export async function reconciliationCsv({ ctx, runId, scope }: { ctx: ServiceCtx; runId: string; scope: Scope }): Promise<{ fileName: string; csv: string }> {
   const run = await runInScope(ctx.db, scope, runId);
   if (run.status !== "succeeded" || !run.totals) throw invalid("This run has not finished, so there is nothing to export yet.");
   const t = run.totals;
   let out = "";
-  out += row(["reconciliation", "legal_entity", "period", "finished_at_utc", "reporting_currency", "matched_lines", "total_lines", "erp_side"].map((h) => csvField(h)));
-  out += row([csvField(run.id), csvField(run.entityCode, { text: true }), csvField(run.period), csvField(run.finishedAt), csvField(run.reportingCurrency), csvField(t.matched), csvField(t.lines), csvField(run.erpSideNote, { text: true })]);
+  out += row(["reconciliation", "legal_entity", "period", "finished_at_utc", "reporting_currency", "matched_lines", "total_lines", "erp_side", "source_approvals"].map((h) => csvField(h)));
+  const approvalsNote = t.sourceApprovals?.note ?? "Approval differences with the source were not checked: this run predates the check.";
+  out += row([
+    csvField(run.id),
+    csvField(run.entityCode, { text: true }),
+    csvField(run.period),
+    csvField(run.finishedAt),
+    csvField(run.reportingCurrency),
+    csvField(t.matched),
+    csvField(t.lines),
+    csvField(run.erpSideNote, { text: true }),
+    csvField(approvalsNote, { text: true }),
+  ]);
   out += "\r\n";
   out += row(["figure", "count", "hours", `value_${run.reportingCurrency.toLowerCase()}`, "not_valued", "unexplained"].map((h) => csvField(h)));
   for (const [key, label] of [["sourceApproved", "Source-approved"], ["canonical", "Canonical (validated)"], ["erpPosted", "ERP-posted"], ["invoiced", "Invoiced"]] as const) {
@@ -36,7 +48,9 @@ export async function reconciliationCsv({ ctx, runId, scope }: { ctx: ServiceCtx
   }
   for (const c of VARIANCE_CLASSES) {
     const v = t.variances[c];
-    out += row([csvField(`Variance: ${VARIANCE_TEXT[c].label}`), csvField(v.count), csvField(v.hours), csvField(v.value), "", csvField(v.unexplained)]);
+    out += v
+      ? row([csvField(`Variance: ${VARIANCE_TEXT[c].label}`), csvField(v.count), csvField(v.hours), csvField(v.value), "", csvField(v.unexplained)])
+      : row([csvField(`Variance: ${VARIANCE_TEXT[c].label}`), NOT_CHECKED, NOT_CHECKED, NOT_CHECKED, "", NOT_CHECKED]);
   }
   out += "\r\n";
   out += row(

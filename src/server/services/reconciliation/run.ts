@@ -10,9 +10,10 @@ import type { ServiceCtx } from "../context";
 import { logOf } from "../context";
 import { forbidden, notFound } from "../errors";
 import { enqueueJob } from "../jobs/enqueue";
-import { readBack } from "../sync/read-back";
+import { readBack, withReadBackLock } from "../sync/read-back";
 import { effectiveProjectId } from "../kpis/definitions";
 import { compareEntityPeriod } from "./compare";
+import { readSourceApprovals, type ApprovalSources } from "./source-approvals";
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -82,13 +83,33 @@ export type ErpSide = { connector: ErpConnector; connectorId: string; connectorN
 
 /**
  * Runs a queued reconciliation: reads the ERP's side of the period back through the read-back
- * service (its time records and invoices, stored in erp_time_records / invoices), compares the
- * three sides and stores the result. A read-back that fails fails the run with its reason (a
- * comparison against a stale ERP side would mislead); without a running ERP connector the run
- * compares with the last read-back and says so. Idempotent per run: a run already finished is
- * left alone.
+ * service (its time records and invoices, stored in erp_time_records / invoices), asks the
+ * sources for their entries' approval now (`sources`, see source-approvals.ts), compares and
+ * stores the result. A read-back that fails fails the run with its reason (a comparison against a
+ * stale ERP side would mislead); without a running ERP connector the run compares with the last
+ * read-back and says so. A source that cannot be read does not fail the run: the approval
+ * classes are "not checked" and the run's note says why. Idempotent per run: a run already
+ * finished is left alone.
  */
-export async function runReconciliation({ ctx, runId, erp, now = new Date() }: { ctx: ServiceCtx & { db: Db }; runId: string; erp: ErpSide; now?: Date }) {
+export async function runReconciliation({
+  ctx,
+  runId,
+  erp,
+  sources = null,
+  sourceTimeoutMs,
+  sourcePerPage,
+  now = new Date(),
+}: {
+  ctx: ServiceCtx & { db: Db };
+  runId: string;
+  erp: ErpSide;
+  /** the source connectors to ask for approvals now; none: the approval classes are not checked */
+  sources?: ApprovalSources | null;
+  /** how long the sources may take to list the period (default: SOURCE_READ_TIMEOUT_MS) */
+  sourceTimeoutMs?: number;
+  sourcePerPage?: number;
+  now?: Date;
+}) {
   const log = logOf(ctx);
   const claimed = await ctx.db
     .update(reconciliationRuns)
@@ -111,36 +132,54 @@ export async function runReconciliation({ ctx, runId, erp, now = new Date() }: {
   };
   if (!p) return fail(`The accounting period ${run.period} no longer exists for this legal entity.`);
 
-  let readBackRunId: string | null = null;
-  let erpSideNote: string;
-  if (erp.connector) {
-    const s = await readBack({ ctx, connector: erp.connector, connectorId: erp.connectorId, trigger: "manual", from: p.starts_on, to: p.ends_on });
-    readBackRunId = s.runId;
-    if (s.status === "failed") return fail(`The ERP's side could not be read: ${s.error ?? "the read-back failed"}`);
-    erpSideNote = `Read from ${erp.connectorName} for ${p.starts_on} to ${p.ends_on} just before the comparison (${s.fetched} time record(s), ${s.invoicesFetched} invoice(s)).`;
-  } else {
-    const [last] = (await ctx.db.execute(sql`select max(last_seen_at) as at from erp_time_records where legal_entity_id = ${run.legalEntityId} and work_date between ${p.starts_on}::date and ${p.ends_on}::date`)) as unknown as { at: Date | string | null }[];
-    erpSideNote = `${erp.reason} Compared with what the last read-back stored${last?.at ? ` (${new Date(last.at).toISOString().slice(0, 16).replace("T", " ")} UTC)` : " (nothing yet)"}.`;
-  }
+  // first, outside any transaction or lock: listing a source's period can take a while
+  const approvals = await readSourceApprovals({ db: ctx.db, sources, from: p.starts_on, to: p.ends_on, timeoutMs: sourceTimeoutMs, perPage: sourcePerPage });
+  if (!approvals.checked) log.warn(`approval differences with the source not checked: ${approvals.reason}`, { runId });
 
-  const totals = await withTx(ctx.db, async (tx) => {
-    await tx.execute(sql`delete from reconciliation_variances where run_id = ${runId}`);
-    await tx.execute(sql`delete from reconciliation_breakdowns where run_id = ${runId}`);
-    const t = await compareEntityPeriod(tx, { runId, legalEntityId: run.legalEntityId, from: p.starts_on, to: p.ends_on, reportingCurrency: run.reportingCurrency });
-    const [unassigned] = (await tx.execute(sql`
-      select count(*)::int as count, coalesce(sum(te.hours), 0)::text as hours from time_entries te
-      where te.legal_entity_id is null and ${effectiveProjectId(sql`te`)} is null and te.work_date between ${p.starts_on}::date and ${p.ends_on}::date and te.state = 'approved'`)) as unknown as { count: number; hours: string }[];
-    t.unassigned = { count: Number(unassigned!.count), hours: unassigned!.hours };
-    await tx
-      .update(reconciliationRuns)
-      .set({ status: "succeeded", finishedAt: new Date(), totals: t, matchedLines: t.matched, totalLines: t.lines, readBackRunId, erpSideNote, error: null })
-      .where(eq(reconciliationRuns.id, runId));
-    await writeAudit(
-      { ...ctx, db: tx },
-      { action: "reconciliation.completed", entityType: "reconciliation_run", entityId: runId, after: { entity: p.code, period: run.period, matched: t.matched, lines: t.lines, readBackRunId } },
-    );
-    return t;
-  });
+  // the ERP's side is read and compared under the connector's read-back lock: reconciliations
+  // requested together see each other's reads whole, never half-written
+  type Outcome = { failed: string } | { totals: Awaited<ReturnType<typeof compareEntityPeriod>> };
+  const underLock = async (): Promise<Outcome> => {
+    let readBackRunId: string | null = null;
+    let erpSideNote: string;
+    if (erp.connector) {
+      const s = await readBack({ ctx, connector: erp.connector, connectorId: erp.connectorId, trigger: "manual", from: p.starts_on, to: p.ends_on, lockHeld: true });
+      readBackRunId = s.runId;
+      if (s.status === "failed") return { failed: `The ERP's side could not be read: ${s.error ?? "the read-back failed"}` };
+      erpSideNote = `Read from ${erp.connectorName} for ${p.starts_on} to ${p.ends_on} just before the comparison (${s.fetched} time record(s), ${s.invoicesFetched} invoice(s)).`;
+    } else {
+      const [last] = (await ctx.db.execute(sql`select max(last_seen_at) as at from erp_time_records where legal_entity_id = ${run.legalEntityId} and work_date between ${p.starts_on}::date and ${p.ends_on}::date`)) as unknown as { at: Date | string | null }[];
+      erpSideNote = `${erp.reason} Compared with what the last read-back stored${last?.at ? ` (${new Date(last.at).toISOString().slice(0, 16).replace("T", " ")} UTC)` : " (nothing yet)"}.`;
+    }
+
+    const t = await withTx(ctx.db, async (tx) => {
+      await tx.execute(sql`delete from reconciliation_variances where run_id = ${runId}`);
+      await tx.execute(sql`delete from reconciliation_breakdowns where run_id = ${runId}`);
+      const t = await compareEntityPeriod(tx, { runId, legalEntityId: run.legalEntityId, from: p.starts_on, to: p.ends_on, reportingCurrency: run.reportingCurrency, approvals });
+      const [unassigned] = (await tx.execute(sql`
+        select count(*)::int as count, coalesce(sum(te.hours), 0)::text as hours from time_entries te
+        where te.legal_entity_id is null and ${effectiveProjectId(sql`te`)} is null and te.work_date between ${p.starts_on}::date and ${p.ends_on}::date and te.state = 'approved'`)) as unknown as { count: number; hours: string }[];
+      t.unassigned = { count: Number(unassigned!.count), hours: unassigned!.hours };
+      await tx
+        .update(reconciliationRuns)
+        .set({ status: "succeeded", finishedAt: new Date(), totals: t, matchedLines: t.matched, totalLines: t.lines, readBackRunId, erpSideNote, error: null })
+        .where(eq(reconciliationRuns.id, runId));
+      await writeAudit(
+        { ...ctx, db: tx },
+        {
+          action: "reconciliation.completed",
+          entityType: "reconciliation_run",
+          entityId: runId,
+          after: { entity: p.code, period: run.period, matched: t.matched, lines: t.lines, readBackRunId, sourceApprovalsChecked: approvals.checked },
+        },
+      );
+      return t;
+    });
+    return { totals: t };
+  };
+  const outcome = erp.connector ? await withReadBackLock(ctx, erp.connectorId, undefined, underLock) : await underLock();
+  if ("failed" in outcome) return fail(outcome.failed);
+  const totals = outcome.totals;
   log.info(`reconciled ${p.code} ${run.period}: ${totals.matched} of ${totals.lines} line(s) matched`, { runId });
   return { runId, status: "succeeded" as const, totals };
 }

@@ -6,6 +6,7 @@ import { VARIANCE_CLASSES, type ReconciliationTotals, type VarianceClass } from 
 import type { ServiceCtx } from "../context";
 import { invalid, notFound } from "../errors";
 import { scopeOnEntities } from "../kpis/selection";
+import { isSourceApprovalClass } from "./classes";
 import { resolveEntityPeriod } from "./run";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -213,8 +214,11 @@ export const compareInput = z.object({ runId: runIdInput, otherRunId: runIdInput
 export type RunComparison = {
   run: RunSummary;
   other: RunSummary;
-  /** per class: lines in `run` not in `other` (new), in `other` not in `run` (gone), in both */
-  classes: { varianceClass: VarianceClass; inRun: number; inOther: number; added: number; gone: number }[];
+  /**
+   * per class: lines in `run` not in `other` (new), in `other` not in `run` (gone), in both; null
+   * where a run did not check the class (the approval classes, when the sources were not asked)
+   */
+  classes: { varianceClass: VarianceClass; inRun: number | null; inOther: number | null; added: number | null; gone: number | null }[];
 };
 
 /**
@@ -241,7 +245,15 @@ export async function compareRuns({ ctx, input, scope }: { ctx: ServiceCtx; inpu
     other,
     classes: VARIANCE_CLASSES.map((c) => {
       const r = rows.find((x) => x.variance_class === c);
-      return { varianceClass: c, inRun: Number(r?.in_run ?? 0), inOther: Number(r?.in_other ?? 0), added: Number(r?.added ?? 0), gone: Number(r?.gone ?? 0) };
+      const checkedIn = (x: RunSummary) => !isSourceApprovalClass(c) || Boolean(x.totals?.variances[c]);
+      const both = checkedIn(run) && checkedIn(other);
+      return {
+        varianceClass: c,
+        inRun: checkedIn(run) ? Number(r?.in_run ?? 0) : null,
+        inOther: checkedIn(other) ? Number(r?.in_other ?? 0) : null,
+        added: both ? Number(r?.added ?? 0) : null,
+        gone: both ? Number(r?.gone ?? 0) : null,
+      };
     }),
   };
 }
