@@ -43,6 +43,7 @@ export default defineConfig({
     reuseExistingServer: !ci,
     stdout: "pipe",
     stderr: "pipe",
-    env: { E2E_PORT: String(port) },
+    // the simulators listen on loopback: the only internal addresses the app may call in e2e
+    env: { E2E_PORT: String(port), OUTBOUND_ALLOW_HOSTS: "127.0.0.1,::1" },
   },
 });

@@ -16,6 +16,9 @@ export default defineConfig({
     exclude: ["e2e/**", "node_modules/**", ".next/**", ".data/**"],
     globalSetup: ["./test/global-setup.ts"],
     pool: "forks",
+    // the simulators and test receivers listen on loopback: the only internal addresses the
+    // tests may send to (src/server/net/outbound.ts refuses every other one)
+    env: { OUTBOUND_ALLOW_HOSTS: "127.0.0.1,::1" },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -80,6 +80,10 @@ const childEnv: NodeJS.ProcessEnv = {
   PORT: String(port),
   NEXT_TELEMETRY_DISABLED: "1",
   CONNECTOR_SECRETS_KEY: connectorKey,
+  // the connectors point at the simulators on loopback when the launcher set them up (the
+  // embedded default, or the demo seeded): the server and the worker may call loopback, and no
+  // other internal address; an OUTBOUND_ALLOW_HOSTS set by the operator is kept as it is
+  ...(!process.env.OUTBOUND_ALLOW_HOSTS?.trim() && (database.embedded || env.SEED_DEMO) && { OUTBOUND_ALLOW_HOSTS: "127.0.0.1,::1" }),
 };
 
 function run(cmd: string, args: string[], extra: Record<string, string> = {}): ChildProcess {

@@ -1,4 +1,5 @@
 import path from "node:path";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -9,6 +10,55 @@ import { z } from "zod";
 const boolish = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/**
+ * One entry of OUTBOUND_ALLOW_HOSTS: an address or CIDR range (matched against the addresses a
+ * host resolves to), or a host name (matched against the URL's host, exactly).
+ */
+export type OutboundAllowEntry =
+  | { kind: "range"; text: string; range: [ipaddr.IPv4 | ipaddr.IPv6, number] }
+  | { kind: "host"; text: string; host: string };
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+/** One address in its strict form (four-part decimal IPv4, or IPv6 with or without brackets); null otherwise. */
+function strictAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
+  if (bare.includes(":") && ipaddr.IPv6.isValid(bare) && !bare.includes("%")) return ipaddr.IPv6.parse(bare);
+  return null;
+}
+
+/**
+ * Parses OUTBOUND_ALLOW_HOSTS: entries separated by commas or spaces, each an address
+ * (127.0.0.1, ::1), a CIDR range (10.20.0.0/16, fd00:1::/64) or a host name (erp-proxy.internal).
+ * Answers the entries, or the sentences saying which entries are not understood.
+ */
+export function parseOutboundAllowList(text: string): { entries: OutboundAllowEntry[]; problems: string[] } {
+  const entries: OutboundAllowEntry[] = [];
+  const problems: string[] = [];
+  for (const raw of text.split(/[\s,]+/).filter(Boolean)) {
+    const slash = raw.indexOf("/");
+    if (slash >= 0) {
+      const address = strictAddress(raw.slice(0, slash));
+      const bitsText = raw.slice(slash + 1);
+      const max = address?.kind() === "ipv4" ? 32 : 128;
+      const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
+      if (address && bits <= max) entries.push({ kind: "range", text: raw, range: [address, bits] });
+      else problems.push(`"${raw}" is not a CIDR range (e.g. 10.20.0.0/16 or fd00:1::/64)`);
+      continue;
+    }
+    const address = strictAddress(raw);
+    if (address) {
+      entries.push({ kind: "range", text: raw, range: [address, address.kind() === "ipv4" ? 32 : 128] });
+      continue;
+    }
+    const host = raw.toLowerCase().replace(/\.$/, "");
+    if (HOST_NAME.test(host) && !/^[\d.]+$/.test(host)) entries.push({ kind: "host", text: raw, host });
+    else problems.push(`"${raw}" is not an address (e.g. 127.0.0.1), a CIDR range (e.g. 10.20.0.0/16) or a host name`);
+  }
+  return { entries, problems };
+}
 
 const schema = z
   .object({
@@ -47,6 +97,20 @@ const schema = z
       .trim()
       .regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes in base64 (openssl rand -base64 32)")
       .optional(),
+    /**
+     * Internal addresses the server may still send to (alert webhooks, connector base URLs):
+     * addresses, CIDR ranges or host names. Unset: none, every internal address is refused.
+     * The launcher sets the simulators' loopback addresses in the embedded default.
+     */
+    OUTBOUND_ALLOW_HOSTS: z
+      .string()
+      .optional()
+      .transform((v, ctx): readonly OutboundAllowEntry[] => {
+        if (v === undefined) return [];
+        const { entries, problems } = parseOutboundAllowList(v);
+        for (const problem of problems) ctx.addIssue({ code: "custom", message: problem });
+        return entries;
+      }),
   })
   .superRefine((v, ctx) => {
     const oidc = [v.AUTH_OIDC_ISSUER, v.AUTH_OIDC_CLIENT_ID, v.AUTH_OIDC_CLIENT_SECRET];

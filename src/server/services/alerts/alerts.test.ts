@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCaller } from "@/server/api/root";
 import { decryptSecret } from "@/server/crypto/secrets";
 import { alertRules, auditLog, exceptions, exceptionSlas, notifications, webhookDeliveries } from "@/server/db/schema";
@@ -16,6 +16,23 @@ import { evaluateAlerts } from "./evaluate";
 import { listNotifications, markAllRead, markRead, unreadCount } from "./notifications";
 import { createRule, deleteRule, listRules, setRuleActive, updateRule, type CreateRuleInput } from "./rules";
 import { expectDomain } from "../../../../test/expect-domain";
+
+// A webhook URL is resolved when a rule is saved. These names resolve here, without asking the
+// network: the example receivers to a public address, internal.example.net to a private one.
+// Every other name goes to the system resolver.
+vi.mock("node:dns", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:dns") & { default: typeof import("node:dns") }>();
+  const table: Record<string, string> = { "hooks.example.com": "93.184.215.14", "internal.example.net": "10.1.2.3" };
+  const lookup = (host: string, options: unknown, callback: (err: Error | null, addresses: { address: string; family: number }[]) => void) => {
+    const address = table[host];
+    if (address) {
+      callback(null, [{ address, family: 4 }]);
+      return;
+    }
+    (real.lookup as (h: string, o: unknown, cb: unknown) => void)(host, options, callback);
+  };
+  return { ...real, lookup, default: { ...real.default, lookup } };
+});
 
 const key = randomBytes(32);
 // the tRPC layer reads the secrets key from the environment, as the web app does
@@ -251,6 +268,52 @@ describe("managing rules", () => {
       /was changed by .* after you opened it \(version 2, you edited 1\)/,
     );
     await expectDomain(setRuleActive({ ctx: as(admin), input: { id: ok.id, expectedVersion: 1, active: false } }), "conflict");
+  });
+
+  it("refuses a webhook URL at an internal address, naming the address and its class, for every role that manages rules", async () => {
+    const hook = { webhookSecret: "a-signing-secret-of-some-length" };
+    const countRules = async () => (await t.db.select({ id: alertRules.id }).from(alertRules)).length;
+    const before = await countRules();
+
+    // a PMO user, through the service
+    const metadata = await expectDomain(
+      createRule({ ctx: as(pmo), input: rule({ ownerTeam: "pmo", condition: "older_than_sla", webhookUrl: "http://169.254.169.254/latest/meta-data/iam/", ...hook }), secretsKey: key }),
+      "invalid",
+    );
+    expect(metadata.message).toBe("webhookUrl: The webhook URL resolves to 169.254.169.254, a link-local address; Hourbridge does not send to internal addresses.");
+    expect(metadata.details).toMatchObject({ field: "webhookUrl", fieldErrors: { webhookUrl: ["The webhook URL resolves to 169.254.169.254, a link-local address; Hourbridge does not send to internal addresses."] } });
+
+    // finance ops, through the API: 400 with the same sentence
+    const caller = createCaller(ctxFor(t.db, finance));
+    const err = await caller.alerts.createRule({ ownerTeam: "finance", name: "Inside", condition: "older_than_sla", webhookUrl: "http://10.0.0.1:8080/hook", ...hook }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCError);
+    expect((err as TRPCError).code).toBe("BAD_REQUEST");
+    expect((err as TRPCError).message).toBe("webhookUrl: The webhook URL resolves to 10.0.0.1, a private address; Hourbridge does not send to internal addresses.");
+
+    // every class, however it is written, and a name that resolves to a private address
+    const cases: [string, RegExp][] = [
+      ["http://127.0.0.2:9000/", /resolves to 127\.0\.0\.2, a loopback address/],
+      ["http://[::ffff:10.0.0.1]/", /resolves to ::ffff:a00:1 \(10\.0\.0\.1\), a private address/],
+      ["http://100.64.0.1/", /carrier-grade NAT/],
+      ["http://0.0.0.0:8080/", /an unspecified address/],
+      ["http://[fd00::1]/", /a private \(unique local\) address/],
+      ["http://[fe80::1]/", /a link-local address/],
+      ["http://224.0.0.1/", /a multicast address/],
+      ["https://internal.example.net/hooks", /resolves to 10\.1\.2\.3, a private address/],
+    ];
+    for (const [webhookUrl, message] of cases) {
+      await expectDomain(createRule({ ctx: as(pmo), input: rule({ ownerTeam: "hr", condition: "older_than_sla", webhookUrl, ...hook }), secretsKey: key }), "invalid", message);
+    }
+    expect(await countRules()).toBe(before);
+
+    // an edit that moves a webhook inside is refused too, and changes nothing
+    const ok = await createRule({ ctx: as(pmo), input: rule({ ownerTeam: "pmo", condition: "older_than_sla", webhookUrl: "https://hooks.example.com/pmo", ...hook }), secretsKey: key });
+    await expectDomain(
+      updateRule({ ctx: as(pmo), input: { id: ok.id, expectedVersion: ok.version, ownerTeam: "pmo", name: ok.name, condition: "older_than_sla", webhookUrl: "http://192.168.1.20/hook" }, secretsKey: key }),
+      "invalid",
+      /^webhookUrl: The webhook URL resolves to 192\.168\.1\.20, a private address; Hourbridge does not send to internal addresses\.$/,
+    );
+    expect(await ruleRow(ok.id)).toMatchObject({ version: ok.version, webhookUrl: "https://hooks.example.com/pmo" });
   });
 
   it("never answers or logs the webhook's signing secret", async () => {

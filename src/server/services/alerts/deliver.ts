@@ -3,10 +3,11 @@ import { z } from "zod";
 import { env } from "@/env";
 import { decryptSecret } from "../../crypto/secrets";
 import { alertRules, notifications, webhookDeliveries } from "../../db/schema";
+import { OutboundRefusedError, outboundFetch } from "../../net/outbound";
 import { writeAudit } from "../audit/write";
 import { logOf, type ServiceCtx } from "../context";
 import { thresholdOf } from "./conditions";
-import { keyOf, type Keyed } from "./rules";
+import { keyOf, type Keyed, type Outbound } from "./rules";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from "./signature";
 
 /**
@@ -42,8 +43,10 @@ const retryable = (status: number | null) => status === null || status === 408 |
  * Sends one notification's webhook: POST of the JSON payload, signed (see signature.ts), with
  * a 10 s timeout and no redirects followed. Records the attempt on the delivery. A failure
  * worth retrying throws, so the worker tries again with its backoff; on the last attempt, or
- * when the receiver refuses for good (another 4xx), the delivery is marked failed instead.
- * A delivered or failed delivery is not sent again.
+ * when the receiver refuses for good (another 4xx, a redirect), the delivery is marked failed
+ * instead. A URL whose host is, or now resolves to, an internal address is not called at all
+ * (net/outbound.ts checks the addresses the connection is made to): the delivery fails at
+ * once, saying why. A delivered or failed delivery is not sent again.
  */
 export async function deliverWebhook({
   ctx,
@@ -51,8 +54,9 @@ export async function deliverWebhook({
   attempt = 1,
   maxAttempts = 1,
   timeoutMs = 10_000,
+  outbound,
   ...keyed
-}: { ctx: ServiceCtx; deliveryId: string; attempt?: number; maxAttempts?: number; timeoutMs?: number } & Keyed): Promise<DeliveryOutcome> {
+}: { ctx: ServiceCtx; deliveryId: string; attempt?: number; maxAttempts?: number; timeoutMs?: number } & Keyed & Outbound): Promise<DeliveryOutcome> {
   const log = logOf(ctx);
   const [row] = await ctx.db
     .select({ delivery: webhookDeliveries, notification: notifications, rule: alertRules })
@@ -118,8 +122,9 @@ export async function deliverWebhook({
 
   let status: number | null = null;
   let error: string | null = null;
+  let refused = false;
   try {
-    const res = await fetch(delivery.url, {
+    const res = await outboundFetch({ what: "The webhook URL", policy: outbound })(delivery.url, {
       method: "POST",
       headers: {
         "Content-Type": "application/json",
@@ -134,18 +139,28 @@ export async function deliverWebhook({
     });
     status = res.status;
     const text = await res.text().catch(() => "");
-    if (status < 200 || status > 299) error = `The receiver answered ${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
+    if (status >= 300 && status <= 399) {
+      const location = res.headers.get("location");
+      error = `The receiver answered ${status}, a redirect${location ? ` to ${location.slice(0, 300)}` : ""}; webhooks do not follow redirects, so give the final address as the webhook URL.`;
+    } else if (status < 200 || status > 299) {
+      error = `The receiver answered ${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
+    }
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    error =
-      e.name === "TimeoutError" || e.name === "AbortError"
-        ? `No answer within ${Math.round(timeoutMs / 1000)} s`
-        : `The receiver could not be reached (${e.cause?.code ?? e.cause?.message ?? e.message})`;
+    if (err instanceof OutboundRefusedError) {
+      refused = true;
+      error = `${err.message} It was not sent; change the rule's webhook URL.`;
+    } else {
+      error =
+        e.name === "TimeoutError" || e.name === "AbortError"
+          ? `No answer within ${Math.round(timeoutMs / 1000)} s`
+          : `The receiver could not be reached (${e.cause?.code ?? e.cause?.message ?? e.message})`;
+    }
   }
 
   if (error === null) return record({ status: "delivered", responseStatus: status, error: null });
   const last = attempt >= maxAttempts;
-  const outcome = await record({ status: last || !retryable(status) ? "failed" : "pending", responseStatus: status, error });
+  const outcome = await record({ status: last || refused || !retryable(status) ? "failed" : "pending", responseStatus: status, error });
   if (outcome.status === "pending") {
     throw new Error(`Webhook delivery ${delivery.id} to ${new URL(delivery.url).origin} failed (attempt ${attempt} of ${maxAttempts}): ${error}. It will be tried again.`);
   }

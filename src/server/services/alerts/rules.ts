@@ -7,6 +7,7 @@ import { canActFor } from "../../auth/teams";
 import { encryptSecret, parseKey } from "../../crypto/secrets";
 import { withTx, type DbOrTx } from "../../db/client";
 import { alertRules, notifications, webhookDeliveries } from "../../db/schema";
+import { checkOutboundUrl, type OutboundPolicy } from "../../net/outbound";
 import { OWNER_TEAMS, type OwnerTeam } from "../../domain/enums";
 import { writeAudit } from "../audit/write";
 import type { Actor, ServiceCtx } from "../context";
@@ -26,6 +27,9 @@ type RuleRow = typeof alertRules.$inferSelect;
 /** The secrets key is read from the environment unless the caller holds it already. */
 export type Keyed = { secretsKey?: Buffer };
 export const keyOf = ({ secretsKey }: Keyed) => secretsKey ?? parseKey(connectorSecretsKeyFrom());
+
+/** Which internal addresses a webhook may reach: the process's policy (OUTBOUND_ALLOW_HOSTS) unless given. */
+export type Outbound = { outbound?: OutboundPolicy };
 
 const actorLabel = (actor: Actor) => (actor.kind === "user" ? actor.email : `system:${actor.label}`);
 
@@ -135,6 +139,20 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   if (parsed.success) return parsed.data;
   const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
   throw invalid(message, { field: parsed.error.issues[0]?.path.join(".") || undefined, fieldErrors: z.flattenError(parsed.error).fieldErrors });
+}
+
+/**
+ * Refuses a webhook URL whose host is, or resolves to, an internal address (loopback, private,
+ * link-local, …; see net/outbound.ts), naming the address and its class. The worker checks the
+ * address again on every call, so a name that resolves elsewhere later is refused then.
+ */
+async function requireOutboundWebhook(url: string | null, policy: OutboundPolicy | undefined) {
+  if (!url) return;
+  const check = await checkOutboundUrl(url, { what: "The webhook URL", policy });
+  if (!check.ok) {
+    const message = check.error.message;
+    throw invalid(`webhookUrl: ${message}`, { field: "webhookUrl", fieldErrors: { webhookUrl: [message] } });
+  }
 }
 
 /** The threshold as stored: "50000" → "50000.00" for an amount, "25" for a count, null without one. */
@@ -264,9 +282,10 @@ const nameTaken = (team: OwnerTeam, n: string) => {
   return conflict(message, { field: "name", fieldErrors: { name: [message] } });
 };
 
-export async function createRule({ ctx, input, ...keyed }: { ctx: ServiceCtx; input: CreateRuleInput } & Keyed): Promise<AlertRuleView> {
+export async function createRule({ ctx, input, outbound, ...keyed }: { ctx: ServiceCtx; input: CreateRuleInput } & Keyed & Outbound): Promise<AlertRuleView> {
   const v = parseInput(createRuleInput, input);
   requireManage(ctx.actor, v.ownerTeam);
+  await requireOutboundWebhook(v.webhookUrl, outbound);
   const by = actorLabel(ctx.actor);
   const secret = v.webhookSecret ? encryptSecret(v.webhookSecret, keyOf(keyed)) : null;
   try {
@@ -297,7 +316,7 @@ export async function createRule({ ctx, input, ...keyed }: { ctx: ServiceCtx; in
  * Changes a rule as a whole (team, name, condition, threshold, webhook). A change to what
  * the rule watches re-arms it: the next evaluation reports the state under the new terms.
  */
-export async function updateRule({ ctx, input, ...keyed }: { ctx: ServiceCtx; input: UpdateRuleInput } & Keyed): Promise<AlertRuleView> {
+export async function updateRule({ ctx, input, outbound, ...keyed }: { ctx: ServiceCtx; input: UpdateRuleInput } & Keyed & Outbound): Promise<AlertRuleView> {
   const v = parseInput(updateRuleInput, input);
   const row = await loadRule(ctx.db, v.id);
   requireManage(ctx.actor, row.ownerTeam);
@@ -306,6 +325,7 @@ export async function updateRule({ ctx, input, ...keyed }: { ctx: ServiceCtx; in
   if (v.webhookUrl && !v.webhookSecret && !row.webhookSecret) {
     throw invalid(`webhookSecret: ${SECRET_NEEDED}`, { field: "webhookSecret", fieldErrors: { webhookSecret: [SECRET_NEEDED] } });
   }
+  await requireOutboundWebhook(v.webhookUrl, outbound);
   const newThreshold = normalThreshold(v.condition, v.threshold);
   const termsChanged = v.ownerTeam !== row.ownerTeam || v.condition !== row.condition || newThreshold !== row.threshold;
   const secret = !v.webhookUrl ? null : v.webhookSecret ? encryptSecret(v.webhookSecret, keyOf(keyed)) : row.webhookSecret;

@@ -6,6 +6,7 @@ import { parseCrontab, quickAddJob, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { alertRules, auditLog, exceptions, notifications, webhookDeliveries } from "@/server/db/schema";
 import { silentLog } from "@/server/log";
+import type { OutboundPolicy, ResolvedAddress } from "@/server/net/outbound";
 import { deliverWebhookTask } from "@/sync/tasks/deliver-webhook";
 import { evaluateAlertsTask } from "@/sync/tasks/evaluate-alerts";
 import { CRONTAB, taskList } from "@/sync/tasks";
@@ -62,13 +63,17 @@ beforeEach(() => {
 });
 
 let n = 0;
-/** A finance rule with a webhook to `path` that has just fired (two open exceptions over a threshold of 1), and its delivery. */
-async function firingRule(path: string, secretOverride = secret) {
+/**
+ * A finance rule with a webhook to `path` (on the test receiver, or `opts.url`) that has just
+ * fired (two open exceptions over a threshold of 1), and its delivery.
+ */
+async function firingRule(path: string, secretOverride = secret, opts: { url?: string; outbound?: OutboundPolicy } = {}) {
   n += 1;
   const rule = await createRule({
     ctx: ctx(),
-    input: { ownerTeam: "finance", name: `Hook ${n}`, condition: "open_count_over", threshold: "1", webhookUrl: `${base}${path}`, webhookSecret: secretOverride },
+    input: { ownerTeam: "finance", name: `Hook ${n}`, condition: "open_count_over", threshold: "1", webhookUrl: opts.url ?? `${base}${path}`, webhookSecret: secretOverride },
     secretsKey: key,
+    outbound: opts.outbound,
   });
   for (const i of [1, 2]) {
     await t.db.transaction((tx) =>
@@ -192,6 +197,114 @@ describe("webhook delivery", () => {
     expect(await deliverWebhook({ ctx: ctx(), deliveryId: delivery.id, attempt: 1, maxAttempts: 8, secretsKey: key })).toMatchObject({ status: "failed" });
     expect(received).toHaveLength(0);
     expect((await deliveryRow(delivery.id)).lastError).toMatch(/removed or changed after this notification/);
+  });
+});
+
+describe("internal addresses", () => {
+  /** a listener that must never be called: it counts connections, not just requests */
+  let trap: Server;
+  let trapPort: number;
+  let trapConnections = 0;
+  /** a receiver that answers every call with a redirect to the trap */
+  let redirector: Server;
+  let redirectorBase: string;
+
+  beforeAll(async () => {
+    trap = createServer((_req, res) => res.writeHead(200).end("should not be here"));
+    trap.on("connection", () => {
+      trapConnections += 1;
+    });
+    await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+    trapPort = (trap.address() as AddressInfo).port;
+    redirector = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(302, { location: `http://127.0.0.1:${trapPort}/stolen` }).end());
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, "127.0.0.1", resolve));
+    redirectorBase = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of [trap, redirector]) {
+      s?.closeAllConnections();
+      await new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    }
+  });
+  beforeEach(() => {
+    trapConnections = 0;
+  });
+
+  /** resolves names from a table, without asking the network */
+  const resolving =
+    (table: Record<string, string>): OutboundPolicy["resolve"] =>
+    async (host: string): Promise<ResolvedAddress[]> => {
+      const address = table[host];
+      if (!address) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+      return [{ address, family: address.includes(":") ? 6 : 4 }];
+    };
+
+  it("a host that resolves to an internal address when the webhook is sent is not connected to: the delivery fails at once, recorded", async () => {
+    // saved while the name resolved to a public address; it resolves to loopback now (DNS rebinding)
+    const rebinding = `http://hooks.rebind.example:${trapPort}/hook`;
+    const { delivery } = await firingRule("", secret, { url: rebinding, outbound: { allow: [], resolve: resolving({ "hooks.rebind.example": "93.184.215.14" }) } });
+    expect(delivery.url).toBe(rebinding);
+    const out = await deliverWebhook({
+      ctx: ctx(),
+      deliveryId: delivery.id,
+      attempt: 1,
+      maxAttempts: 8,
+      secretsKey: key,
+      outbound: { allow: [], resolve: resolving({ "hooks.rebind.example": "127.0.0.1" }) },
+    });
+    const said = "The webhook URL resolves to 127.0.0.1, a loopback address; Hourbridge does not send to internal addresses. It was not sent; change the rule's webhook URL.";
+    expect(out).toMatchObject({ status: "failed", attempts: 1, responseStatus: null, error: said });
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: "failed", attempts: 1, responseStatus: null, lastError: said, deliveredAt: null });
+    const audit = await t.db.select().from(auditLog).where(eq(auditLog.entityId, delivery.id));
+    expect(audit).toMatchObject([{ action: "alert.webhook_failed", after: { error: said } }]);
+
+    // the system resolver, with no internal address allowed: localhost is loopback
+    const { rule: r2, delivery: d2 } = await firingRule("/hooks/ok");
+    const local = `http://localhost:${trapPort}/hook`;
+    await t.db.update(alertRules).set({ webhookUrl: local }).where(eq(alertRules.id, r2.id));
+    await t.db.update(webhookDeliveries).set({ url: local }).where(eq(webhookDeliveries.id, d2.id));
+    expect(await deliverWebhook({ ctx: ctx(), deliveryId: d2.id, attempt: 1, maxAttempts: 8, secretsKey: key, outbound: { allow: [] } })).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/^The webhook URL resolves to (127\.0\.0\.1|::1), a loopback address; Hourbridge does not send to internal addresses\./),
+    });
+
+    expect(trapConnections).toBe(0);
+  });
+
+  it("through the worker, with the process's own allow-list: an address it does not list fails the delivery without failing the job", async () => {
+    const { rule, delivery } = await firingRule("/hooks/ok");
+    const unlisted = `http://127.0.0.2:${trapPort}/hook`; // loopback, but not on OUTBOUND_ALLOW_HOSTS
+    await t.db.update(alertRules).set({ webhookUrl: unlisted }).where(eq(alertRules.id, rule.id));
+    await t.db.update(webhookDeliveries).set({ url: unlisted }).where(eq(webhookDeliveries.id, delivery.id));
+    // the delivery's job, queued when the rule fired
+    await runOnce({ connectionString: t.url, taskList: { "deliver-webhook": deliverWebhookTask({ db: t.db, secretsKey: key, log: silentLog }) }, noHandleSignals: true });
+    expect(await deliveryRow(delivery.id)).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      lastError: "The webhook URL resolves to 127.0.0.2, a loopback address; Hourbridge does not send to internal addresses. It was not sent; change the rule's webhook URL.",
+    });
+    const jobs = (await t.db.execute(sql`
+      select j.id from graphile_worker._private_jobs j join graphile_worker._private_tasks k on k.id = j.task_id
+      where k.identifier = 'deliver-webhook' and j.payload->>'deliveryId' = ${delivery.id}`)) as unknown as unknown[];
+    expect(jobs, "the job completed (it is not kept for a retry)").toHaveLength(0);
+    expect(trapConnections).toBe(0);
+  });
+
+  it("a redirect is not followed: the delivery fails naming it, and its target is never called", async () => {
+    const { rule, delivery } = await firingRule("/hooks/ok");
+    const url = `${redirectorBase}/hook`;
+    await t.db.update(alertRules).set({ webhookUrl: url }).where(eq(alertRules.id, rule.id));
+    await t.db.update(webhookDeliveries).set({ url }).where(eq(webhookDeliveries.id, delivery.id));
+    const out = await deliverWebhook({ ctx: ctx(), deliveryId: delivery.id, attempt: 1, maxAttempts: 8, secretsKey: key });
+    expect(out).toMatchObject({
+      status: "failed",
+      responseStatus: 302,
+      error: `The receiver answered 302, a redirect to http://127.0.0.1:${trapPort}/stolen; webhooks do not follow redirects, so give the final address as the webhook URL.`,
+    });
+    expect(trapConnections).toBe(0);
   });
 });
 

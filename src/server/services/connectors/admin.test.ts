@@ -4,6 +4,10 @@ import { and, eq, gt } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { auditLog, connectors } from "@/server/db/schema";
 import { decryptSecret, encryptSecret } from "@/server/crypto/secrets";
+import { outboundFetch } from "@/server/net/outbound";
+import { createHarvestConnector } from "@/sync/connectors/harvest/connector";
+import { HarvestConnectorError } from "@/sync/connectors/harvest/errors";
+import { createNetSuiteConnector } from "@/sync/connectors/netsuite/connector";
 import { schedulesOf } from "@/sync/schedules";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
 import { makeUser, serviceCtxFor, type TestUser } from "../../../../test/factories";
@@ -11,7 +15,7 @@ import { close, listen } from "../../../../test/http";
 import { startHarvest, startNetSuite, type HarvestSimulator, type NetSuiteSimulator } from "../../../../test/simulators";
 import type { ServiceCtx } from "../context";
 import { pauseConnector, resumeConnector, testConnection, updateEndpoint, updateLimits, updateSchedule } from "./admin";
-import { activeConnectors } from "./build";
+import { activeConnectors, erpConnectorFrom, sourceConnectorFrom } from "./build";
 
 const OPTS = { seed: 7, consultants: 20, projects: 15, months: 2, endDate: "2026-03-18" };
 const HARVEST_TOKEN = "harvest-token-9f3a1c";
@@ -319,6 +323,76 @@ describe("endpoint and credentials", () => {
       await close(silent);
     }
   }, 15_000);
+});
+
+describe("internal addresses", () => {
+  const refusedAs = (address: string, words: string) => `The base URL resolves to ${address}, ${words}; Hourbridge does not send to internal addresses.`;
+
+  it("refuses a base URL at an internal address before asking it, naming the field and the address's class, and saves nothing", async () => {
+    const v = await version(erpId);
+    const priv = await refusedUnchanged(erpId, () =>
+      updateEndpoint({ ctx, secretsKey: KEY, input: { connectorId: erpId, expectedUpdatedAt: v, baseUrl: "http://10.0.0.1/services/rest", accountId: netsuite.accountId, token: NETSUITE_TOKEN } }),
+    );
+    expect(priv).toMatchObject({
+      kind: "invalid",
+      message: `baseUrl: ${refusedAs("10.0.0.1", "a private address")}`,
+      details: { field: "baseUrl", fieldErrors: { baseUrl: [refusedAs("10.0.0.1", "a private address")] } },
+    });
+    const metadata = await refusedUnchanged(sourceId, async () =>
+      updateEndpoint({ ctx, secretsKey: KEY, input: { connectorId: sourceId, expectedUpdatedAt: await version(sourceId), baseUrl: "http://169.254.169.254/v2", accountId: harvest.accountId, token: HARVEST_TOKEN } }),
+    );
+    expect(metadata.message).toBe(`baseUrl: ${refusedAs("169.254.169.254", "a link-local address")}`);
+    // loopback other than the simulators' address, written as an IPv4-mapped IPv6 address
+    const mapped = await refusedUnchanged(sourceId, async () =>
+      updateEndpoint({ ctx, secretsKey: KEY, input: { connectorId: sourceId, expectedUpdatedAt: await version(sourceId), baseUrl: `http://[::ffff:127.0.0.2]:4101/v2`, accountId: harvest.accountId, token: HARVEST_TOKEN } }),
+    );
+    expect(mapped.message).toBe(`baseUrl: ${refusedAs("::ffff:7f00:2 (127.0.0.2)", "a loopback address")}`);
+  });
+
+  it("a saved base URL at an internal address is not called by the connection test, which fails saying why", async () => {
+    await t.db.update(connectors).set({ baseUrl: "http://127.0.0.2:4101/v2" }).where(eq(connectors.id, sourceId));
+    const test = await testConnection({ ctx, secretsKey: KEY, input: { connectorId: sourceId } });
+    expect(test).toMatchObject({ ok: false, message: `Harvest cannot be tested: ${refusedAs("127.0.0.2", "a loopback address")}` });
+    expect(await row(sourceId)).toMatchObject({ lastTestOk: false, lastTestMessage: test.message });
+  });
+
+  it("the connectors' clients check the address when they send, whatever was saved", async () => {
+    // built as the worker builds them, with the process's allow-list (127.0.0.2 is not on it)
+    const source = sourceConnectorFrom({ system: "harvest", baseUrl: "http://127.0.0.2:4101/v2", accountId: harvest.accountId, token: HARVEST_TOKEN });
+    const sourceTest = await source.testConnection!();
+    expect(sourceTest.ok).toBe(false);
+    expect(sourceTest.message).toContain("Harvest's base URL resolves to 127.0.0.2, a loopback address; Hourbridge does not send to internal addresses.");
+    const pull = await (async () => {
+      for await (const page of source.timeEntries({})) return page;
+    })().catch((e: unknown) => e);
+    expect(pull).toBeInstanceOf(HarvestConnectorError);
+    expect(pull).toMatchObject({ retryable: false, attempts: 1 });
+    expect((pull as Error).message).toMatch(/^Harvest GET \/time_entries was not sent: Harvest's base URL resolves to 127\.0\.0\.2, a loopback address/);
+
+    const erp = erpConnectorFrom({ system: "netsuite", baseUrl: "http://127.0.0.2:4102/services/rest", accountId: netsuite.accountId, token: NETSUITE_TOKEN });
+    const erpTest = await erp.testConnection!();
+    expect(erpTest.ok).toBe(false);
+    expect(erpTest.message).toContain("NetSuite's base URL resolves to 127.0.0.2, a loopback address; Hourbridge does not send to internal addresses.");
+
+    // with no internal address allowed, the running simulators themselves are refused: no request reaches them
+    const strict = (what: string) => outboundFetch({ what, policy: { allow: [] } });
+    let connections = 0;
+    const count = () => {
+      connections += 1;
+    };
+    harvest.server.on("connection", count);
+    netsuite.server.on("connection", count);
+    try {
+      const h = createHarvestConnector({ baseUrl: harvest.apiUrl, accountId: harvest.accountId, token: HARVEST_TOKEN }, { fetch: strict("Harvest's base URL") });
+      expect((await h.testConnection()).message).toContain(`Harvest's base URL resolves to 127.0.0.1, a loopback address`);
+      const n = createNetSuiteConnector({ baseUrl: netsuite.apiUrl, accountId: netsuite.accountId, token: NETSUITE_TOKEN }, { fetch: strict("NetSuite's base URL") });
+      expect((await n.testConnection()).message).toContain(`NetSuite's base URL resolves to 127.0.0.1, a loopback address`);
+    } finally {
+      harvest.server.off("connection", count);
+      netsuite.server.off("connection", count);
+    }
+    expect(connections).toBe(0);
+  });
 });
 
 describe("testing the saved connection", () => {

@@ -8,6 +8,7 @@ import { SCHEDULED_JOBS } from "@/sync/schedules";
 import { withTx, type DbOrTx } from "../../db/client";
 import { auditLog, connectors } from "../../db/schema";
 import { encryptSecret, parseKey } from "../../crypto/secrets";
+import { checkOutboundUrl } from "../../net/outbound";
 import { writeAudit } from "../audit/write";
 import type { Actor, ServiceCtx } from "../context";
 import { conflict, invalid, notFound } from "../errors";
@@ -351,6 +352,15 @@ const originOf = (url: string) => {
   }
 };
 
+/**
+ * Why a base URL may not be called (its host is, or resolves to, an internal address that
+ * OUTBOUND_ALLOW_HOSTS does not list), or null. The clients check again on every connection.
+ */
+async function outboundRefusal(baseUrl: string): Promise<string | null> {
+  const check = await checkOutboundUrl(baseUrl, { what: "The base URL" });
+  return check.ok ? null : check.error.message;
+}
+
 /** Records a test's result on the connector (not an edit: updatedAt stays) with its audit entry. */
 async function recordTest(ctx: ServiceCtx, db: DbOrTx, id: string, test: ConnectionTest) {
   const [row] = await db
@@ -364,10 +374,12 @@ async function recordTest(ctx: ServiceCtx, db: DbOrTx, id: string, test: Connect
 }
 
 /**
- * Changes where a connector points and, optionally, its access token. The new values are
- * tested first (one request, 5 s, no retries): an unreachable URL or a refused token is
- * refused with the reason and nothing is saved. The saved token is never sent to another
- * host: moving to one needs the token again. The token is stored encrypted and never answered.
+ * Changes where a connector points and, optionally, its access token. A base URL at an
+ * internal address (loopback, private, link-local, …; see net/outbound.ts) is refused before
+ * anything is sent. The new values are tested first (one request, 5 s, no retries): an
+ * unreachable URL or a refused token is refused with the reason and nothing is saved. The
+ * saved token is never sent to another host: moving to one needs the token again. The token
+ * is stored encrypted and never answered.
  */
 export async function updateEndpoint({ ctx, input, ...keyed }: { ctx: ServiceCtx; input: UpdateEndpointInput } & Keyed): Promise<{ connector: ConnectorAdminView; test: ConnectionTest }> {
   const parsed = parseInput(updateEndpointInput, input);
@@ -378,6 +390,8 @@ export async function updateEndpoint({ ctx, input, ...keyed }: { ctx: ServiceCtx
   if (parsed.token === undefined && originOf(parsed.baseUrl) !== originOf(row.baseUrl)) {
     throw invalid(`token: enter the access token again to point ${row.name} at ${originOf(parsed.baseUrl)}; the saved one is only sent to ${originOf(row.baseUrl) ?? "the host it was saved for"}.`, { field: "token" });
   }
+  const refusal = await outboundRefusal(parsed.baseUrl);
+  if (refusal) throw invalid(`baseUrl: ${refusal}`, { field: "baseUrl", fieldErrors: { baseUrl: [refusal] } });
   let token = parsed.token;
   if (token === undefined) {
     try {
@@ -429,13 +443,18 @@ export async function updateEndpoint({ ctx, input, ...keyed }: { ctx: ServiceCtx
   });
 }
 
-/** Tests the saved connector (one request, 5 s, no retries) and records what it found. */
+/**
+ * Tests the saved connector (one request, 5 s, no retries) and records what it found. A saved
+ * base URL at an internal address is not called: the test fails saying so.
+ */
 export async function testConnection({ ctx, input, ...keyed }: { ctx: ServiceCtx; input: TestConnectionInput } & Keyed): Promise<ConnectionTest & { testedAt: Date }> {
   const { connectorId: id } = parseInput(testConnectionInput, input);
   const row = await loadConnector(ctx.db, id);
   const key = keyOf(keyed);
   let test: ConnectionTest;
   try {
+    const refusal = await outboundRefusal(row.baseUrl);
+    if (refusal) throw new Error(refusal);
     const connector = connectorFrom(row.role, { system: row.system, baseUrl: row.baseUrl, accountId: row.accountId, token: tokenOf(row, key), settings: objectAt(row.settings) });
     test = await connector.testConnection();
   } catch (err) {

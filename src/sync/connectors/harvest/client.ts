@@ -1,18 +1,22 @@
 /**
- * An HTTP client for the Harvest API v2 (../shared/specs/harvest-openapi.yaml) over Node's
- * fetch. Keep-alive comes from undici's default Agent (undici is not a dependency here, so
- * no dispatcher is configured). Per request: a timeout combined with the caller's signal;
- * at most `concurrency` requests in flight; Harvest's 100 requests per 15 s kept
- * client-side and a 429's Retry-After waited out; network errors, timeouts, 5xx and answers
- * that are not what the API promises retried with exponential backoff and full jitter up
- * to `maxAttempts`; any other 4xx fails at once with Harvest's own message.
+ * An HTTP client for the Harvest API v2 (../shared/specs/harvest-openapi.yaml) over the
+ * outbound-address guard's fetch (src/server/net/outbound.ts: keep-alive connections, made
+ * only to addresses that are global or on OUTBOUND_ALLOW_HOSTS, checked as each connection is
+ * opened; a refused address fails the request at once, without a retry, and reaches no
+ * socket). Per request: a timeout combined with the caller's signal; at most `concurrency`
+ * requests in flight; Harvest's 100 requests per 15 s kept client-side and a 429's
+ * Retry-After waited out; network errors, timeouts, 5xx and answers that are not what the API
+ * promises retried with exponential backoff and full jitter up to `maxAttempts`; any other
+ * 4xx fails at once with Harvest's own message, and a 3xx saying where it redirects (never
+ * followed).
  */
+import { OutboundRefusedError, outboundFetch } from "../../../server/net/outbound";
 import { parseHarvestConfig, type HarvestConfig, type HarvestConfigInput } from "./config";
-import { HarvestHttpError, HarvestTransportError } from "./errors";
+import { HarvestConnectorError, HarvestHttpError, HarvestTransportError } from "./errors";
 import { realSleep, Semaphore, SlidingWindowLimiter, type Clock, type Sleep } from "./limits";
 
 export type HarvestClientDeps = {
-  /** defaults to the global fetch */
+  /** defaults to the outbound-address guard's fetch */
   fetch?: typeof fetch;
   /** milliseconds, for the rate limiter and Retry-After (defaults to Date.now) */
   now?: Clock;
@@ -46,7 +50,8 @@ type Attempt<T> =
   | { kind: "ok"; value: T }
   | { kind: "transient"; reason: "network" | "timeout" | "invalid_response" | "server_error"; detail: string; status: number | null; retryAfterMs: number | null; cause?: unknown }
   | { kind: "rate_limited"; retryAfterMs: number | null; message: string }
-  | { kind: "refused"; status: number; message: string };
+  | { kind: "refused"; status: number; message: string }
+  | { kind: "blocked"; message: string; cause: OutboundRefusedError };
 
 /** Retry-After: delta-seconds or an HTTP date; null when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now: number): number | null {
@@ -107,7 +112,7 @@ export class HarvestClient {
 
   constructor(config: HarvestConfigInput | HarvestConfig, deps: HarvestClientDeps = {}) {
     this.config = parseHarvestConfig(config);
-    this.fetch = deps.fetch ?? ((...a) => fetch(...a));
+    this.fetch = deps.fetch ?? outboundFetch({ what: "Harvest's base URL" });
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? realSleep;
     this.random = deps.random ?? Math.random;
@@ -142,6 +147,8 @@ export class HarvestClient {
       const attempts = failures + waits + 1;
       if (a.kind === "ok") return a.value;
       if (a.kind === "refused") throw new HarvestHttpError(method, label, a.status, a.message, false, attempts);
+      // an address Hourbridge does not send to: trying again changes nothing until the URL does
+      if (a.kind === "blocked") throw new HarvestConnectorError(`Harvest ${method} ${label} was not sent: ${a.message}`, false, attempts, { cause: a.cause });
       if (a.kind === "rate_limited") {
         waits += 1;
         const waitMs = a.retryAfterMs ?? this.backoffMs(waits);
@@ -203,12 +210,17 @@ export class HarvestClient {
         attempt.done();
         // the caller's abort is not a failure to retry: it ends the request
         if (opts.signal?.aborted) throw opts.signal.reason;
+        if (err instanceof OutboundRefusedError) return { kind: "blocked", message: err.message, cause: err };
         if (timedOut()) return { kind: "transient", reason: "timeout", detail: `no answer within ${this.config.timeoutMs} ms`, status: null, retryAfterMs: null, cause: err };
         return { kind: "transient", reason: "network", detail: describe(err), status: null, retryAfterMs: null, cause: err };
       }
       const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.now());
       if (res.status === 429) return { kind: "rate_limited", retryAfterMs, message: vendorMessage(text, res.statusText) };
       if (res.status >= 500) return { kind: "transient", reason: "server_error", detail: vendorMessage(text, res.statusText), status: res.status, retryAfterMs };
+      if (res.status >= 300 && res.status < 400) {
+        const location = res.headers.get("location");
+        return { kind: "refused", status: res.status, message: `a redirect${location ? ` to ${location.slice(0, 300)}` : ""}, which Hourbridge does not follow` };
+      }
       if (res.status < 200 || res.status >= 300) return { kind: "refused", status: res.status, message: vendorMessage(text, res.statusText) };
       let json: unknown;
       try {

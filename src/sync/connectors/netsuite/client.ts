@@ -1,6 +1,8 @@
 /**
- * A small HTTP client for NetSuite's REST web services (`…/services/rest`) over Node's
- * `fetch` (undici: keep-alive connections by default).
+ * A small HTTP client for NetSuite's REST web services (`…/services/rest`) over the
+ * outbound-address guard's fetch (src/server/net/outbound.ts: keep-alive connections, made
+ * only to addresses that are global or on OUTBOUND_ALLOW_HOSTS, checked as each connection is
+ * opened).
  *
  * - every request carries `Authorization: Bearer <token>` and JSON content;
  * - a per-request timeout (AbortSignal.timeout) is combined with the caller's signal;
@@ -9,9 +11,11 @@
  *   NetSuite's concurrency 429 by itself;
  * - it never retries: the posting worker owns retries, backoff and dead-lettering.
  *
- * Transport failures (network error, reset, timeout) are thrown as `NetSuiteTransportError`
- * with a short reason; every HTTP answer, whatever its status, is returned as it came.
+ * Transport failures (network error, reset, timeout, an address Hourbridge does not send to)
+ * are thrown as `NetSuiteTransportError` with a short reason; every HTTP answer, whatever its
+ * status, is returned as it came.
  */
+import { OutboundRefusedError, outboundFetch } from "../../../server/net/outbound";
 
 export type NetSuiteClientOptions = {
   /** e.g. https://<account>.suitetalk.api.netsuite.com/services/rest (no trailing slash) */
@@ -22,7 +26,7 @@ export type NetSuiteClientOptions = {
   concurrency: number;
   /** per request, from the moment it holds a slot until its body is read */
   timeoutMs: number;
-  /** injectable for tests */
+  /** injectable for tests; defaults to the outbound-address guard's fetch */
   fetch?: typeof fetch;
 };
 
@@ -35,8 +39,12 @@ export type NetSuiteResponse = {
 
 export class NetSuiteTransportError extends Error {
   constructor(
-    /** "timeout" | "aborted" | "network" */
-    readonly kind: "timeout" | "aborted" | "network",
+    /**
+     * "timeout" | "aborted" | "network" | "blocked" (the base URL is, or resolves to, an
+     * internal address: nothing was sent, and nothing will be until the URL or
+     * OUTBOUND_ALLOW_HOSTS changes)
+     */
+    readonly kind: "timeout" | "aborted" | "network" | "blocked",
     message: string,
   ) {
     super(message);
@@ -115,7 +123,7 @@ export class NetSuiteClient {
     this.accountId = opts.accountId;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs;
-    this.doFetch = opts.fetch ?? fetch;
+    this.doFetch = opts.fetch ?? outboundFetch({ what: "NetSuite's base URL" });
     this.slots = new Semaphore(opts.concurrency);
   }
 
@@ -145,6 +153,7 @@ export class NetSuiteClient {
       const text = await res.text();
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
+      if (err instanceof OutboundRefusedError) throw new NetSuiteTransportError("blocked", `${method} ${path} was not sent: ${err.message}`);
       if (timeout.aborted) throw new NetSuiteTransportError("timeout", `${method} ${path}: no answer within ${this.timeoutMs} ms`);
       if (opts.signal?.aborted) throw new NetSuiteTransportError("aborted", `${method} ${path}: cancelled by the caller`);
       throw new NetSuiteTransportError("network", `${method} ${path}: ${describeNetworkError(err)}`);
