@@ -15,6 +15,8 @@ export const erpPostingSettings = z.object({
       batchSize: z.number().int().min(1).max(1000).optional(),
       /** how long a sender's claim holds before another worker may take the posting over */
       leaseSeconds: z.number().int().min(1).max(3600).optional(),
+      /** how long a request may still reach the ERP after it was sent (at least the connector's request timeout) */
+      inFlightSeconds: z.number().int().min(0).max(3600).optional(),
     })
     .optional(),
 });
@@ -33,6 +35,7 @@ export function postingPolicyFrom(settings: unknown): { policy: PostingPolicy; p
       ...(p.maxDelayMs !== undefined && { maxDelayMs: p.maxDelayMs }),
       ...(p.batchSize !== undefined && { batchSize: p.batchSize }),
       ...(p.leaseSeconds !== undefined && { leaseMs: p.leaseSeconds * 1000 }),
+      ...(p.inFlightSeconds !== undefined && { inFlightMs: p.inFlightSeconds * 1000 }),
     },
     problem: null,
   };

@@ -21,7 +21,7 @@ import { validateEntries } from "../validation/validate-entries";
 import { sendDuePostings, type PostingPolicy } from "./send-due";
 
 const OPTS = { seed: 23, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
+const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5, inFlightMs: 0 };
 
 let app: TestDatabase;
 let erp: NetSuiteSimulator;
@@ -130,6 +130,24 @@ describe("one live version per entry", () => {
     expect(firstV3!.startedAt.getTime()).toBeGreaterThanOrEqual(reversedAt.getTime());
     expect(await current(e.id)).toMatchObject({ state: "posted", postedVersion: 3 });
     expect(await events(e.id)).toEqual(expect.arrayContaining(["corrected", "changed", "found_superseded", "reversed", "posted"]));
+  });
+
+  it("a version claimed by a sender that died is judged absent only once its request can no longer land", async () => {
+    const e = take();
+    await fromSource(e, { hours: new Big(e.hours).plus(1).toFixed(2) });
+    expect(await once()).toMatchObject({ claimed: 1, accepted: 1 }); // the reversal of v1
+    // a sender claims v2's create and dies before anything is recorded
+    await app.db.update(erpPostings).set({ status: "sent", attempts: 1, sentAt: new Date(), claimToken: crypto.randomUUID() }).where(eq(erpPostings.idempotencyKey, key(e, 2)));
+    await fromSource(e, { hours: new Big(e.hours).plus(2).toFixed(2) });
+    const waiting = await drain({ ...FAST, inFlightMs: 60_000, maxAttempts: 3 }, connector());
+    expect(waiting.accepted).toBe(0);
+    expect((await app.db.select().from(erpPostings).where(eq(erpPostings.idempotencyKey, key(e, 2))))[0]).toMatchObject({ status: "sent" });
+    expect((await app.db.select().from(erpPostings).where(eq(erpPostings.idempotencyKey, key(e, 3))))[0]).toMatchObject({ status: "pending", attempts: 0 });
+    // once its request could no longer arrive: absent, superseded, and v3 goes
+    await app.db.update(erpPostings).set({ nextAttemptAt: new Date() }).where(eq(erpPostings.idempotencyKey, key(e, 2)));
+    await drain();
+    expect((await app.db.select().from(erpPostings).where(eq(erpPostings.idempotencyKey, key(e, 2))))[0]).toMatchObject({ status: "superseded" });
+    expect(await live(e)).toEqual([expect.objectContaining({ key: key(e, 3) })]);
   });
 
   it("a reversal the ERP refuses (already invoiced) stops the correction with a finance exception that stays open", async () => {

@@ -18,7 +18,7 @@ import { previewReplay, replayPostings } from "./replay";
 import { sendDuePostings, type PostingPolicy } from "./send-due";
 
 const OPTS = { seed: 11, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const FAST: PostingPolicy = { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0, batchSize: 500, leaseMs: 0, concurrency: 5 };
+const FAST: PostingPolicy = { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0, batchSize: 500, leaseMs: 0, concurrency: 5, inFlightMs: 0 };
 
 let app: TestDatabase;
 let erp: NetSuiteSimulator;

@@ -16,7 +16,7 @@ import { validateEntries } from "../validation/validate-entries";
 import { sendDuePostings, type PostingPolicy } from "./send-due";
 
 const OPTS = { seed: 5, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
+const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5, inFlightMs: 0 };
 
 let app: TestDatabase;
 let erp: NetSuiteSimulator;

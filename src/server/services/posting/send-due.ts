@@ -22,6 +22,12 @@ export type PostingPolicy = BackoffPolicy & {
   leaseMs: number;
   /** requests in flight at once (the ERP connector's concurrency) */
   concurrency: number;
+  /**
+   * How long a request may still land after it was sent (the ERP connector's request timeout,
+   * with a margin): a version the entry no longer wants is judged absent from the ERP only once
+   * no earlier request for it can still arrive.
+   */
+  inFlightMs: number;
 };
 
 export const DEFAULT_POSTING_POLICY: PostingPolicy = {
@@ -31,6 +37,7 @@ export const DEFAULT_POSTING_POLICY: PostingPolicy = {
   batchSize: 100,
   leaseMs: 2 * 60_000,
   concurrency: 5,
+  inFlightMs: 60_000,
 };
 
 export type SendSummary = {
@@ -124,6 +131,9 @@ type ClaimRow = {
   entry_state: string | null;
   entry_version_now: number | null;
   create_erp_id: string | null;
+  /** when the previous claim sent it, and whether that attempt's outcome was ever recorded */
+  previous_sent_at: Date | string | null;
+  previous_recorded: boolean;
 };
 
 export type ClaimedPosting = Claimed & {
@@ -132,6 +142,8 @@ export type ClaimedPosting = Claimed & {
   claimToken: string;
   /** the entry no longer wants this version (changed, withdrawn, deleted): a create is only looked up, never sent */
   stale: boolean;
+  /** until when a request of an earlier claim, whose outcome nobody recorded, may still reach the ERP */
+  mayLandUntil: number | null;
 };
 
 /**
@@ -151,7 +163,9 @@ async function claim(db: Db, policy: PostingPolicy, summary: SendSummary): Promi
     const due = (await tx.execute(sql`
       select p.id, p.status, p.kind, p.entry_version, p.time_entry_id, te.state as entry_state, te.version as entry_version_now,
              coalesce((select c.erp_id from erp_postings c where c.time_entry_id = p.time_entry_id and c.kind = 'create'
-                and c.entry_version = p.entry_version and c.status = 'accepted' limit 1), p.request->>'erpId') as create_erp_id
+                and c.entry_version = p.entry_version and c.status = 'accepted' limit 1), p.request->>'erpId') as create_erp_id,
+             p.sent_at as previous_sent_at,
+             exists (select 1 from erp_posting_attempts a where a.posting_id = p.id and a.attempt = p.attempts) as previous_recorded
       from erp_postings p left join time_entries te on te.id = p.time_entry_id
       where p.status in ('pending', 'sent') and p.next_attempt_at <= now()
         and (
@@ -211,7 +225,8 @@ async function claim(db: Db, policy: PostingPolicy, summary: SendSummary): Promi
       const stale = p.kind === "create" && d.time_entry_id !== null && (d.entry_state !== "approved" || d.entry_version_now !== p.entryVersion);
       // a reversal takes back the record its version's create received, whatever was known when it was queued
       const request = p.kind === "reverse" && d.create_erp_id ? { ...(p.request as object), erpId: d.create_erp_id } : p.request;
-      return { ...p, request, previousStatus: d.status, claimToken: p.claimToken!, stale };
+      const mayLandUntil = d.status === "sent" && !d.previous_recorded && d.previous_sent_at ? new Date(d.previous_sent_at).getTime() + policy.inFlightMs : null;
+      return { ...p, request, previousStatus: d.status, claimToken: p.claimToken!, stale, mayLandUntil };
     });
   });
 }
@@ -225,7 +240,11 @@ async function send(connector: ErpConnector, posting: ClaimedPosting): Promise<S
       // the last attempt's outcome is unknown: the ERP may already hold it
       const existing = await connector.findByIdempotencyKey(posting.idempotencyKey);
       if (existing) return { kind: "accepted", erpId: existing.erpId, response: { foundByIdempotencyKey: true }, found: true };
-      // a version the entry no longer wants is never sent: known absent, it is done with
+      // a version the entry no longer wants is never sent: known absent, it is done with — once
+      // no request of an earlier claim (a sender that died or lost its lease) can still land
+      if (posting.stale && posting.mayLandUntil !== null && Date.now() < posting.mayLandUntil) {
+        return { kind: "transient", reason: "not in the ERP yet, but an earlier request for it may still arrive: looked up again later", retryAfterMs: posting.mayLandUntil - Date.now(), status: null };
+      }
       if (posting.stale) return { kind: "absent" };
     }
     return await connector.post(request as PostingRequest);

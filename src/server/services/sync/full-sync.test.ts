@@ -19,7 +19,7 @@ import type { PostingPolicy } from "../posting/send-due";
 import { pullTimeEntries } from "./pull-time";
 
 const OPTS = { seed: 21, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
-const POLICY: PostingPolicy = { maxAttempts: 1000, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
+const POLICY: PostingPolicy = { maxAttempts: 1000, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5, inFlightMs: 0 };
 const BREAKER = { failureThreshold: 5, cooldownMs: 500, maxCooldownMs: 2_000 };
 
 /** One firm: an app database with master data only, and both simulators with their own databases. */

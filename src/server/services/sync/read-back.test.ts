@@ -19,7 +19,7 @@ import { parseMemoReference, readBack } from "./read-back";
 
 const OPTS = { seed: 11, consultants: 20, projects: 15, months: 2, endDate: "2026-11-20" };
 const TOKEN = "read-back-test-token";
-const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5 };
+const FAST: PostingPolicy = { maxAttempts: 30, baseDelayMs: 0, maxDelayMs: 0, batchSize: 200, leaseMs: 0, concurrency: 5, inFlightMs: 0 };
 
 let app: TestDatabase;
 let erp: NetSuiteSimulator;
