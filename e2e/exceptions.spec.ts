@@ -149,6 +149,11 @@ test("an unknown filter in a link is named, not silently ignored; the queue and 
   await page.getByRole("table", { name: "Exception queue" }).locator("tbody tr").first().getByRole("button").first().click();
   await expect(page.getByRole("tab", { name: /Blocked entries/ })).toBeVisible();
   expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  // the lineage, its life cycle first, passes too
+  await page.getByRole("tab", { name: "Lineage" }).click();
+  const lineage = page.getByRole("tabpanel", { name: "Lineage" });
+  await expect(lineage.getByRole("region", { name: /^Life cycle/ }).or(lineage.getByText("No entry to trace."))).toBeVisible();
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
 });
 
 test("an executive cannot open the exception queue", async ({ page }) => {

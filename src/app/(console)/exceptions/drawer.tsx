@@ -19,6 +19,7 @@ import type { ExceptionAction } from "@/server/services/exceptions/act";
 import { errorMessage, useTRPC } from "@/trpc/client";
 import { ActionDialog, ACTION_LABEL, type ActionKind, type Assignee } from "./action-dialog";
 import { SlaBadge, STATUS_LABEL, STATUS_TONE } from "./labels";
+import { LifeCycle } from "./life-cycle";
 
 const TABS = ["entries", "lineage", "history"] as const;
 type Tab = (typeof TABS)[number];
@@ -310,6 +311,7 @@ function Lineage({ lineage: l }: { lineage: LineageData }) {
           {l.entry.erpId && ` · ERP id ${l.entry.erpId}`}
         </p>
       </section>
+      <LifeCycle key={l.entry.id} lifeCycle={l.lifeCycle} entryLabel={`entry ${l.entry.sourceSystem} ${l.entry.sourceId}`} />
       <section>
         <h3 className="mb-1 text-sm font-semibold text-slate-900">Validation now</h3>
         {l.blockedBy.length === 0 ? (

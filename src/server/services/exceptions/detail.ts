@@ -12,11 +12,13 @@ import {
   rawRecords,
   sourceRefs,
   timeEntries,
+  timeEntryEvents,
 } from "../../db/schema";
 import { alias } from "drizzle-orm/pg-core";
 import { canActFor } from "../../auth/teams";
 import { SUBJECTS } from "@/sync/rules/types";
 import type { ServiceCtx } from "../context";
+import type { JobName } from "../jobs/enqueue";
 import { notFound } from "../errors";
 import { inScope } from "./act";
 import { queueFrom, rowColumns, type QueueRowBase, type Viewer } from "./list";
@@ -28,14 +30,17 @@ export const detailInput = z.object({
 });
 
 const ENTRY_LIMIT = 100;
+/** the latest transitions of an entry the lineage carries; more than this and the earliest are counted, not sent */
+export const LIFE_CYCLE_LIMIT = 200;
 const sourceProject = alias(sourceRefs, "source_project");
 const sourceUser = alias(sourceRefs, "source_user");
 
 /**
  * Everything the drawer shows about one exception: the row, its history and comments, the
- * entries it blocks, and for one of them the lineage — every payload version received, what
- * validation says about it now, its ERP postings with each attempt's request and response, and
- * the other exceptions about it, current and past.
+ * entries it blocks, and for one of them the lineage — its life cycle (every transition, oldest
+ * first, in words), every payload version received, what validation says about it now, its ERP
+ * postings with each attempt's request and response, and the other exceptions about it, current
+ * and past.
  */
 export async function exceptionDetail({ ctx, viewer, input }: { ctx: ServiceCtx; viewer: Viewer; input: z.input<typeof detailInput> }) {
   const { id, entryId } = detailInput.parse(input);
@@ -200,11 +205,101 @@ async function entryLineage(ctx: ServiceCtx, entryId: string) {
     .limit(50);
   const blocking = new Set(linkedIds);
 
+  const lifeCycle = await entryLifeCycle(ctx, entryId);
+
   return {
     entry,
+    lifeCycle,
     payloads,
     postings: postings.map((p) => ({ ...p, attempts: attempts.filter((a) => a.postingId === p.id) })),
     blockedBy: related.filter((r) => blocking.has(r.id)),
     otherExceptions: related.map((r) => ({ ...r, blocking: blocking.has(r.id) })),
+  };
+}
+
+/** Each transition of an entry (time_entry_events.kind) as a finance reader would say it. */
+export const TRANSITION_WORDS: Record<string, string> = {
+  received: "Received",
+  approved: "Approved",
+  withdrawn: "Approval withdrawn",
+  rejected: "Rejected",
+  changed: "Changed",
+  corrected: "Corrected after posting",
+  voided: "Deleted in the source",
+  posted: "Posted to the ERP",
+  refused: "Refused by the ERP",
+  reversal_refused: "Reversal refused",
+  found_superseded: "Found in the ERP, outdated",
+  superseded: "Not sent: newer version",
+  reversed: "Reversed in the ERP",
+  kept_erp_version: "ERP's version kept",
+  invoiced: "Invoiced",
+  uninvoiced: "Taken off an invoice",
+  changed_after_invoice: "Changed after invoicing",
+};
+
+/** The worker's jobs, named as the console names them elsewhere. */
+const JOB_WORDS: Record<JobName, string> = {
+  "pull-time": "Time pull",
+  "send-postings": "Posting",
+  validate: "Validation",
+  "pull-master-data": "Master-data pull",
+  "read-back": "Read-back",
+  "full-walk": "Full walk",
+  "reverse-sync": "Reverse sync",
+  "exceptions-bulk": "Bulk action",
+  "deliver-webhook": "Webhook delivery",
+  "evaluate-alerts": "Alerts",
+  "mapping-recovery": "Mapping recovery",
+  reconcile: "Reconciliation",
+  "kpi-snapshot": "KPI snapshot",
+};
+
+export type LifeCycleActor = { kind: "person" | "job" | "system"; name: string };
+
+/**
+ * Who or what made a transition, from its actor label: a person's e-mail as it is; a worker job
+ * (`system:worker:<task>`) by the job's name; any other system actor (a seed, an import script)
+ * by its own label.
+ */
+export function lifeCycleActor(label: string): LifeCycleActor {
+  if (!label.startsWith("system:")) return { kind: "person", name: label };
+  const system = label.slice("system:".length);
+  if (system.startsWith("worker:")) {
+    const task = system.slice("worker:".length);
+    return { kind: "job", name: `${JOB_WORDS[task as JobName] ?? task} job` };
+  }
+  return { kind: "system", name: system };
+}
+
+const transitionWords = (kind: string) => TRANSITION_WORDS[kind] ?? `${kind.charAt(0).toUpperCase()}${kind.slice(1).replace(/_/g, " ")}`;
+
+/**
+ * The entry's life cycle: its transitions oldest first (so it reads as the story of the entry),
+ * the latest LIFE_CYCLE_LIMIT of them, with how many there are in all.
+ */
+async function entryLifeCycle(ctx: ServiceCtx, entryId: string) {
+  const latest = await ctx.db
+    .select({
+      id: timeEntryEvents.id,
+      at: timeEntryEvents.at,
+      kind: timeEntryEvents.kind,
+      fromState: timeEntryEvents.fromState,
+      toState: timeEntryEvents.toState,
+      version: timeEntryEvents.version,
+      message: timeEntryEvents.message,
+      actor: timeEntryEvents.actorLabel,
+    })
+    .from(timeEntryEvents)
+    .where(eq(timeEntryEvents.timeEntryId, entryId))
+    .orderBy(desc(timeEntryEvents.at), desc(timeEntryEvents.id))
+    .limit(LIFE_CYCLE_LIMIT);
+  const total =
+    latest.length < LIFE_CYCLE_LIMIT
+      ? latest.length
+      : (await ctx.db.select({ n: sql<number>`count(*)::int` }).from(timeEntryEvents).where(eq(timeEntryEvents.timeEntryId, entryId)))[0]!.n;
+  return {
+    total,
+    events: latest.reverse().map((e) => ({ ...e, words: transitionWords(e.kind), by: lifeCycleActor(e.actor) })),
   };
 }
