@@ -11,9 +11,13 @@ import { systemActor } from "../services/context";
 import { authenticate } from "./credentials";
 import { isRole, type Role } from "./roles";
 import { oidcProvider } from "./oidc";
-import { refreshClaims, type TokenClaims } from "./session-token";
+import { endSessions, refreshClaims, type TokenClaims } from "./session-token";
 
 declare module "next-auth" {
+  interface User {
+    /** set by the credentials provider: the session epoch the password was checked against */
+    sessionEpoch?: number;
+  }
   interface Session {
     user: {
       id: string;
@@ -58,7 +62,10 @@ const providers: NextAuthConfig["providers"] = [
         ip: clientIp(request.headers),
         correlationId: request.headers.get("x-correlation-id") ?? crypto.randomUUID(),
       });
-      if (outcome.ok) return { id: outcome.user.id, email: outcome.user.email, name: outcome.user.name };
+      if (outcome.ok) {
+        const { id, email, name, sessionEpoch } = outcome.user;
+        return { id, email, name, sessionEpoch };
+      }
       if (outcome.reason === "throttled") throw new Throttled(outcome.retryAfterSeconds);
       throw new InvalidCredentials();
     },
@@ -101,13 +108,20 @@ export const authConfig: NextAuthConfig = {
     async jwt({ token, user, account }) {
       const claims = token as typeof token & TokenClaims;
       if (account && user) {
+        // a new session: it lives as long as the user's session epoch stays what it is now
         claims.authTime = Math.floor(Date.now() / 1000);
         if (account.provider === "oidc") {
           const email = (user.email ?? "").toLowerCase();
-          const [row] = await getDb().select({ id: users.id }).from(users).where(eq(sql`lower(${users.email})`, email)).limit(1);
+          const [row] = await getDb()
+            .select({ id: users.id, sessionEpoch: users.sessionEpoch })
+            .from(users)
+            .where(eq(sql`lower(${users.email})`, email))
+            .limit(1);
           claims.uid = row?.id;
+          claims.sv = row?.sessionEpoch;
         } else {
           claims.uid = user.id;
+          claims.sv = user.sessionEpoch;
         }
       }
       return refreshClaims(getDb(), claims, limits);
@@ -127,13 +141,12 @@ export const authConfig: NextAuthConfig = {
     },
   },
   events: {
+    // Signing out ends every session of the user on the server (their session epoch moves
+    // on), not only this browser's cookie: a copy of the cookie is refused from now on.
     async signOut(message) {
       const t = ("token" in message ? message.token : null) as (TokenClaims & Record<string, unknown>) | null;
       if (!t?.uid) return;
-      await writeAudit(
-        { db: getDb(), actor: { kind: "user", userId: t.uid, email: t.email ?? "", roles: t.roles ?? [] }, correlationId: crypto.randomUUID() },
-        { action: "auth.sign_out", entityType: "user", entityId: t.uid },
-      );
+      await endSessions(getDb(), t, limits, { correlationId: crypto.randomUUID() });
     },
   },
 };

@@ -42,7 +42,7 @@ describe("authenticate", () => {
     const { outcome, audit } = await signIn(`  ${user.email.toUpperCase()} `, PASSWORD, "198.51.100.7");
     expect(outcome).toEqual({
       ok: true,
-      user: { id: user.id, email: user.email, name: user.name, roles: ["finance_ops", "pmo"] },
+      user: { id: user.id, email: user.email, name: user.name, roles: ["finance_ops", "pmo"], sessionEpoch: 0 },
     });
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({

@@ -7,7 +7,14 @@ import { verifyPassword } from "./password";
 import { isRole, type Role } from "./roles";
 import { accountKey, blockedFor, clearFailures, ipKey, recordFailure, THROTTLE_POLICY } from "./throttle";
 
-export type AuthenticatedUser = { id: string; email: string; name: string; roles: Role[] };
+export type AuthenticatedUser = {
+  id: string;
+  email: string;
+  name: string;
+  roles: Role[];
+  /** the session epoch the password was checked against: the new session token carries it */
+  sessionEpoch: number;
+};
 
 export type AuthOutcome =
   | { ok: true; user: AuthenticatedUser }
@@ -63,5 +70,5 @@ export async function authenticate(
     { ...anonymous, actor: { kind: "user", userId: user.id, email: user.email, roles } },
     { action: "auth.sign_in", entityType: "user", entityId: user.id, after: { method: "password" } },
   );
-  return { ok: true, user: { id: user.id, email: user.email, name: user.name, roles } };
+  return { ok: true, user: { id: user.id, email: user.email, name: user.name, roles, sessionEpoch: user.sessionEpoch } };
 }

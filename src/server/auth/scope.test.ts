@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, asc, eq } from "drizzle-orm";
 import { integer, pgTable, text } from "drizzle-orm/pg-core";
-import { isUnrestricted, scopeCondition, UNRESTRICTED, type Scope } from "./scope";
+import { describeScope, isUnrestricted, scopeCondition, scopeWithin, UNRESTRICTED, type Scope } from "./scope";
 import { createTestDatabase, type TestDatabase } from "../../../test/db";
 
 // A throwaway table shaped like the scoped data later features will hold.
@@ -110,5 +110,47 @@ describe("scopeCondition", () => {
 
   it("treats codes as data, never as SQL", async () => {
     expect(await visibleIds({ entities: ["US01' or '1'='1"], regions: [] })).toEqual([]);
+  });
+});
+
+describe("scopeWithin", () => {
+  const s = (entities: string[], regions: string[] = []): Scope => ({ entities, regions });
+
+  it("anything is within the unrestricted scope", () => {
+    for (const inner of [UNRESTRICTED, s(["US01"]), s([], ["EMEA"]), s(["UK01"], ["EMEA"])]) expect(scopeWithin(inner, UNRESTRICTED)).toBe(true);
+  });
+
+  it("within an entity scope: only entity scopes naming some of its entities, narrowed by region or not", () => {
+    const us = s(["US01", "US02"]);
+    expect(scopeWithin(s(["US01"]), us)).toBe(true);
+    expect(scopeWithin(s(["US02", "US01"]), us)).toBe(true);
+    expect(scopeWithin(s(["US01"], ["AMER"]), us)).toBe(true);
+    expect(scopeWithin(UNRESTRICTED, us)).toBe(false);
+    expect(scopeWithin(s(["US01", "UK01"]), us)).toBe(false);
+    // a region alone spans every entity in it
+    expect(scopeWithin(s([], ["AMER"]), us)).toBe(false);
+  });
+
+  it("within a region scope: only scopes that name some of its regions, whatever their entities", () => {
+    const emea = s([], ["EMEA"]);
+    expect(scopeWithin(s([], ["EMEA"]), emea)).toBe(true);
+    expect(scopeWithin(s(["UK01"], ["EMEA"]), emea)).toBe(true);
+    // UK01 lies in EMEA today, but the scope does not say so: judged by the codes, not the master data
+    expect(scopeWithin(s(["UK01"]), emea)).toBe(false);
+    expect(scopeWithin(s([], ["EMEA", "APAC"]), emea)).toBe(false);
+  });
+
+  it("within a scope limited both ways: limited both ways within it", () => {
+    const both = s(["UK01", "DE01"], ["EMEA"]);
+    expect(scopeWithin(s(["DE01"], ["EMEA"]), both)).toBe(true);
+    expect(scopeWithin(s(["DE01"]), both)).toBe(false);
+    expect(scopeWithin(s([], ["EMEA"]), both)).toBe(false);
+  });
+
+  it("describes a scope in words", () => {
+    expect(describeScope(UNRESTRICTED)).toBe("all legal entities and regions");
+    expect(describeScope(s(["US01"]))).toBe("legal entity US01");
+    expect(describeScope(s(["UK01", "DE01"], ["EMEA"]))).toBe("legal entities UK01, DE01 and region EMEA");
+    expect(describeScope(s([], ["EMEA", "APAC"]))).toBe("regions EMEA, APAC");
   });
 });

@@ -9,6 +9,10 @@ import {
   updateUserInput,
 } from "../../services/users/schemas";
 
+/**
+ * Users and their access, for admins. Each admin sees and changes only the users within their
+ * own scope, and grants only within it; the services read the admin's scope themselves.
+ */
 export const usersRouter = router({
   list: adminProcedure.input(listUsersInput).query(({ ctx, input }) => listUsers({ ctx: ctx.svc, input })),
   create: adminProcedure.input(createUserInput).mutation(({ ctx, input }) => createUser({ ctx: ctx.svc, input })),

@@ -25,6 +25,12 @@ export const users = pgTable(
     /** region codes the user may see; empty means all */
     scopeRegions: text("scope_regions").array().notNull().default(sql`'{}'::text[]`),
     disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    /**
+     * Every session token carries the value this had when it was issued; a token with another
+     * value is refused. Signing out, a new password, being disabled and a change of roles or
+     * scope add one, which ends all the user's sessions at once (ADR 0008).
+     */
+    sessionEpoch: integer("session_epoch").notNull().default(0),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -2,7 +2,9 @@ import { and, desc, eq, getTableColumns, gte, ilike, lt, or, sql, type SQL } fro
 import { z } from "zod";
 import { auditLog, users } from "../../db/schema";
 import { escapeLike } from "../../db/like";
+import type { Scope } from "../../auth/scope";
 import type { ServiceCtx } from "../context";
+import { auditVisibleTo } from "./visibility";
 
 export const listAuditInput = z.object({
   actor: z.string().trim().max(254).optional(),
@@ -17,9 +19,13 @@ export const listAuditInput = z.object({
 });
 export type ListAuditInput = z.infer<typeof listAuditInput>;
 
-/** Newest first, paged by keyset on id (ids grow with time), so deep pages stay cheap. */
-export async function listAudit({ ctx, input }: { ctx: ServiceCtx; input: ListAuditInput }) {
-  const where: (SQL | undefined)[] = [];
+/**
+ * Newest first, paged by keyset on id (ids grow with time), so deep pages stay cheap. A
+ * viewer limited to some legal entities or regions sees only the entries attributed within
+ * their scope (see visibility.ts).
+ */
+export async function listAudit({ ctx, input, scope }: { ctx: ServiceCtx; input: ListAuditInput; scope: Scope }) {
+  const where: (SQL | undefined)[] = [auditVisibleTo(scope)];
   if (input.actor) where.push(ilike(auditLog.actorLabel, `%${escapeLike(input.actor)}%`));
   if (input.action) where.push(or(eq(auditLog.action, input.action), ilike(auditLog.action, `${escapeLike(input.action)}%`)));
   if (input.entityType) where.push(eq(auditLog.entityType, input.entityType));
@@ -43,12 +49,14 @@ export async function listAudit({ ctx, input }: { ctx: ServiceCtx; input: ListAu
   return { items, nextCursor: more ? items[items.length - 1]!.id : null };
 }
 
-/** The distinct actions and entity types recorded so far, for the filter pickers. */
-export async function auditFacets({ ctx }: { ctx: ServiceCtx }) {
-  const actions = await ctx.db.selectDistinct({ v: auditLog.action }).from(auditLog).orderBy(auditLog.action);
+/** The distinct actions and entity types of the entries the viewer may see, for the filter pickers. */
+export async function auditFacets({ ctx, scope }: { ctx: ServiceCtx; scope: Scope }) {
+  const visible = auditVisibleTo(scope);
+  const actions = await ctx.db.selectDistinct({ v: auditLog.action }).from(auditLog).where(visible).orderBy(auditLog.action);
   const entityTypes = await ctx.db
     .selectDistinct({ v: auditLog.entityType })
     .from(auditLog)
+    .where(visible)
     .orderBy(auditLog.entityType);
   return { actions: actions.map((r) => r.v), entityTypes: entityTypes.map((r) => r.v) };
 }

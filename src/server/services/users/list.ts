@@ -3,10 +3,12 @@ import { users } from "../../db/schema";
 import { escapeLike } from "../../db/like";
 import type { ServiceCtx } from "../context";
 import type { ListUsersInput } from "./schemas";
+import { administeredScope, usersWithin } from "./access";
 import { userColumns } from "./view";
 
+/** The users the actor administers (those whose scope lies within theirs), filtered, by name. */
 export async function listUsers({ ctx, input }: { ctx: ServiceCtx; input: ListUsersInput }) {
-  const where: (SQL | undefined)[] = [];
+  const where: (SQL | undefined)[] = [usersWithin(await administeredScope(ctx.db, ctx.actor))];
   if (input.search) {
     const like = `%${escapeLike(input.search)}%`;
     where.push(or(ilike(users.email, like), ilike(users.name, like)));

@@ -8,7 +8,9 @@ import { listUsers } from "./list";
 import { setUserDisabled, updateUser } from "./update";
 import { createUserInput, listUsersInput, updateUserInput } from "./schemas";
 import { createTestDatabase, type TestDatabase } from "../../../../test/db";
-import { makeUser, serviceCtxFor, systemCtx, uniqueEmail, type TestUser } from "../../../../test/factories";
+import { ctxFor, makeUser, serviceCtxFor, systemCtx, uniqueEmail, type TestUser } from "../../../../test/factories";
+import { createCallerFactory } from "../../api/trpc";
+import { usersRouter } from "../../api/routers/users";
 
 let t: TestDatabase;
 let admin: TestUser;
@@ -372,5 +374,178 @@ describe("listUsers", () => {
 
     // % is matched literally, not as a wildcard
     expect(await listUsers({ ctx, input: listUsersInput.parse({ search: "%" }) })).toEqual([]);
+  });
+});
+
+describe("scoped administration", () => {
+  let usAdmin: TestUser;
+  let ukUser: TestUser;
+  let usUser: TestUser;
+  let naOnly: TestUser;
+  let globalPmo: TestUser;
+
+  beforeAll(async () => {
+    usAdmin = await makeUser(t.db, { roles: ["admin"], name: "Uma US Admin", scope: { entities: ["US01"], regions: [] } });
+    usUser = await makeUser(t.db, { roles: ["pmo"], name: "Zoned US Pmo", scope: { entities: ["US01"], regions: ["NA"] } });
+    ukUser = await makeUser(t.db, { roles: ["finance_ops"], name: "Zoned UK Finance", scope: { entities: ["UK02"], regions: [] } });
+    naOnly = await makeUser(t.db, { roles: ["executive"], name: "Zoned NA Executive", scope: { entities: [], regions: ["NA"] } });
+    globalPmo = await makeUser(t.db, { roles: ["pmo"], name: "Zoned Global Pmo" });
+  });
+
+  const create = (actor: TestUser, roles: ("admin" | "pmo" | "finance_ops" | "executive")[], scope: { entities: string[]; regions: string[] }) =>
+    createUser({ ctx: serviceCtxFor(t.db, actor), input: createUserInput.parse({ email: uniqueEmail("scoped"), name: "Created In US01", roles, scope }) });
+
+  it("an admin limited to a legal entity cannot create an unrestricted admin, nor a user of another entity, and writes nothing", async () => {
+    const usersBefore = (await t.db.select().from(users)).length;
+    const auditBefore = (await t.db.select().from(auditLog)).length;
+    for (const [roles, scope] of [
+      [["admin"], { entities: [], regions: [] }],
+      [["pmo"], { entities: [], regions: [] }],
+      [["pmo"], { entities: ["UK02"], regions: [] }],
+      [["pmo"], { entities: ["US01", "UK02"], regions: [] }],
+      // all of North America is wider than US01
+      [["executive"], { entities: [], regions: ["NA"] }],
+    ] as const) {
+      const err = await domainError(() => create(usAdmin, [...roles], { entities: [...scope.entities], regions: [...scope.regions] }));
+      expect(err.kind).toBe("forbidden");
+      expect(err.message).toBe(
+        "You administer legal entity US01 only: a user you create or change must be limited to legal entities among US01 (an empty list means all, which is outside your scope).",
+      );
+    }
+    expect((await t.db.select().from(users)).length).toBe(usersBefore);
+    expect((await t.db.select().from(auditLog)).length).toBe(auditBefore);
+  });
+
+  it("creates users, admins included, within its own scope", async () => {
+    const admin2 = await create(usAdmin, ["admin"], { entities: ["US01"], regions: [] });
+    expect(admin2).toMatchObject({ roles: ["admin"], scopeEntities: ["US01"], scopeRegions: [] });
+    const narrower = await create(usAdmin, ["finance_ops", "pmo"], { entities: ["US01"], regions: ["NA"] });
+    expect(narrower).toMatchObject({ scopeEntities: ["US01"], scopeRegions: ["NA"] });
+  });
+
+  it("through the router too: FORBIDDEN with the sentence", async () => {
+    const caller = createCallerFactory(usersRouter)(ctxFor(t.db, usAdmin));
+    await expect(
+      caller.create({ email: uniqueEmail("via-router"), name: "Escalation Attempt", roles: ["admin"], scope: { entities: [], regions: [] } }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("You administer legal entity US01 only") });
+  });
+
+  it("lists only the users within its scope", async () => {
+    const listed = await listUsers({ ctx: serviceCtxFor(t.db, usAdmin), input: listUsersInput.parse({ search: "Zoned" }) });
+    expect(listed.map((u) => u.id)).toEqual([usUser.id]);
+    const fromRouter = await createCallerFactory(usersRouter)(ctxFor(t.db, usAdmin)).list({});
+    expect(fromRouter.map((u) => u.id)).not.toContain(admin.id);
+    expect(fromRouter.map((u) => u.id)).toContain(usAdmin.id);
+    expect(fromRouter.every((u) => u.scopeEntities.length > 0 && u.scopeEntities.every((c) => c === "US01"))).toBe(true);
+    // an admin with no scope limit sees them all
+    const all = await listUsers({ ctx: serviceCtxFor(t.db, admin), input: listUsersInput.parse({ search: "Zoned" }) });
+    expect(all.map((u) => u.id).sort()).toEqual([usUser.id, ukUser.id, naOnly.id, globalPmo.id].sort());
+  });
+
+  it("cannot find, change, disable or set the password of a user outside its scope", async () => {
+    for (const target of [ukUser, naOnly, globalPmo, admin]) {
+      const before = await rowOf(target.id);
+      const edit = await domainError(() =>
+        updateUser({
+          ctx: serviceCtxFor(t.db, usAdmin),
+          input: updateUserInput.parse({ id: target.id, expectedUpdatedAt: before.updatedAt.toISOString(), password: "taken over at last", name: "Taken Over" }),
+        }),
+      );
+      expect(edit.kind).toBe("not_found");
+      expect(edit.message).toBe("That user does not exist (any more).");
+      const disable = await domainError(() => setUserDisabled({ ctx: serviceCtxFor(t.db, usAdmin), input: { id: target.id, disabled: true } }));
+      expect(disable.kind).toBe("not_found");
+      const after = await rowOf(target.id);
+      expect(after).toEqual(before);
+    }
+  });
+
+  it("can change a user within its scope, but not widen their scope beyond its own", async () => {
+    const target = await makeUser(t.db, { roles: ["pmo"], scope: { entities: ["US01"], regions: [] } });
+    const renamed = await updateUser({
+      ctx: serviceCtxFor(t.db, usAdmin),
+      input: updateUserInput.parse({ id: target.id, expectedUpdatedAt: target.updatedAt.toISOString(), name: "Renamed In Scope", roles: ["admin", "pmo"] }),
+    });
+    expect(renamed).toMatchObject({ name: "Renamed In Scope", roles: ["admin", "pmo"] });
+    for (const scope of [{ entities: [], regions: [] }, { entities: ["US01", "UK02"], regions: [] }]) {
+      const err = await domainError(() =>
+        updateUser({ ctx: serviceCtxFor(t.db, usAdmin), input: updateUserInput.parse({ id: target.id, expectedUpdatedAt: renamed.updatedAt.toISOString(), scope }) }),
+      );
+      expect(err.kind).toBe("forbidden");
+    }
+    expect((await rowOf(target.id)).scopeEntities).toEqual(["US01"]);
+    // nor its own
+    const self = await rowOf(usAdmin.id);
+    const err = await domainError(() =>
+      updateUser({ ctx: serviceCtxFor(t.db, usAdmin), input: updateUserInput.parse({ id: usAdmin.id, expectedUpdatedAt: self.updatedAt.toISOString(), scope: { entities: [], regions: [] } }) }),
+    );
+    expect(err.kind).toBe("forbidden");
+  });
+
+  it("an admin whose own account was disabled administers nothing, whatever their token says", async () => {
+    const gone = await makeUser(t.db, { roles: ["admin"], scope: { entities: ["US01"], regions: [] }, disabled: true });
+    const err = await domainError(() => listUsers({ ctx: serviceCtxFor(t.db, gone), input: listUsersInput.parse({}) }));
+    expect(err.kind).toBe("forbidden");
+  });
+
+  it("the last admin with no scope limit cannot be limited, demoted or disabled", async () => {
+    const own = await createTestDatabase();
+    try {
+      const only = await makeUser(own.db, { roles: ["admin"] });
+      const scoped = await makeUser(own.db, { roles: ["admin"], scope: { entities: ["US01"], regions: [] } });
+      for (const input of [{ scope: { entities: ["US01"], regions: [] } }, { roles: ["pmo" as const] }]) {
+        const err = await domainError(() =>
+          updateUser({ ctx: systemCtx(own.db), input: updateUserInput.parse({ id: only.id, expectedUpdatedAt: only.updatedAt.toISOString(), ...input }) }),
+        );
+        expect(err.kind).toBe("conflict");
+        expect(err.message).toBe("This is the last active admin for all legal entities and regions: give another user the admin role with no scope limit first.");
+      }
+      const disable = await domainError(() => setUserDisabled({ ctx: systemCtx(own.db), input: { id: only.id, disabled: true } }));
+      expect(disable.kind).toBe("conflict");
+      // the scoped admin is not the last of anything: it may go
+      await setUserDisabled({ ctx: serviceCtxFor(own.db, only), input: { id: scoped.id, disabled: true } });
+      // with a second unrestricted admin, the first may limit itself
+      await makeUser(own.db, { roles: ["admin"] });
+      const limited = await updateUser({
+        ctx: serviceCtxFor(own.db, only),
+        input: updateUserInput.parse({ id: only.id, expectedUpdatedAt: only.updatedAt.toISOString(), scope: { entities: ["US01"], regions: [] } }),
+      });
+      expect(limited.scopeEntities).toEqual(["US01"]);
+    } finally {
+      await own.drop();
+    }
+  });
+});
+
+describe("changes that end a user's sessions", () => {
+  const epochOf = async (id: string) => (await rowOf(id)).sessionEpoch;
+  const edit = async (user: TestUser, change: Record<string, unknown>) => {
+    const { updatedAt } = await rowOf(user.id);
+    return updateUser({ ctx: serviceCtxFor(t.db, admin), input: updateUserInput.parse({ id: user.id, expectedUpdatedAt: updatedAt.toISOString(), ...change }) });
+  };
+
+  it("a change of roles, of scope, or a new password ends them; a new name or the same roles again does not", async () => {
+    const user = await makeUser(t.db, { roles: ["pmo", "executive"], scope: { entities: ["US01"], regions: [] } });
+    expect(await epochOf(user.id)).toBe(0);
+    await edit(user, { name: "Only Renamed" });
+    await edit(user, { roles: ["pmo", "executive"], scope: { entities: ["us01"], regions: [] } });
+    expect(await epochOf(user.id)).toBe(0);
+
+    await edit(user, { roles: ["pmo"] });
+    expect(await epochOf(user.id)).toBe(1);
+    await edit(user, { scope: { entities: ["US01", "UK02"], regions: [] } });
+    expect(await epochOf(user.id)).toBe(2);
+    await edit(user, { password: "a fresh passphrase here" });
+    expect(await epochOf(user.id)).toBe(3);
+    const [entry] = await auditFor(user.id, "user.update_with_password");
+    expect(entry!.after).toMatchObject({ sessionsEnded: true });
+  });
+
+  it("disabling ends them; enabling again revives none", async () => {
+    const user = await makeUser(t.db, { roles: ["finance_ops"] });
+    await setUserDisabled({ ctx: serviceCtxFor(t.db, admin), input: { id: user.id, disabled: true } });
+    expect(await epochOf(user.id)).toBe(1);
+    await setUserDisabled({ ctx: serviceCtxFor(t.db, admin), input: { id: user.id, disabled: false } });
+    expect(await epochOf(user.id)).toBe(1);
   });
 });

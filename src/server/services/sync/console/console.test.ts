@@ -211,6 +211,30 @@ describe("a run's page", () => {
     expect(scoped.touched.postings!.hiddenByScope).toBe(1);
   });
 
+  it("groups a scoped viewer's failures over the postings of its scope only, so no other entity's error text shows", async () => {
+    const scoped = await getRun({ ctx: systemCtx(app.db), input: { id: runId }, scope: usOnly.scope });
+    expect(scoped.failures.byClass.map((c) => [c.errorClass, c.attempts, c.postings])).toEqual([
+      ["5xx", 1, 1],
+      ["rejected:INVALID_KEY_OR_REF", 1, 1],
+    ]);
+    expect(JSON.stringify(scoped.failures)).not.toContain("timed out");
+  });
+
+  it("what a run lists as not taken in is for viewers with no scope limit; others get its count", async () => {
+    const failures = [{ kind: "subsidiaries", erpId: "7", reason: "subsidiary 7 (Hourbridge Pty) has no currency" }];
+    const [md] = await app.db
+      .insert(syncRuns)
+      .values({ connectorId: erp, kind: "master_data", trigger: "schedule", status: "partial", correlationId: `job-md-${randomUUID()}`, finishedAt: ts("2026-05-18T06:01:00Z"), startedAt: ts("2026-05-18T06:00:00Z"), details: { failures } })
+      .returning();
+    const all = await getRun({ ctx: systemCtx(app.db), input: { id: md!.id }, scope: UNRESTRICTED });
+    expect(all.failures.listed).toEqual(failures);
+    expect(all.failures.listedHiddenByScope).toBe(0);
+    const scoped = await getRun({ ctx: systemCtx(app.db), input: { id: md!.id }, scope: usOnly.scope });
+    expect(scoped.failures.listed).toEqual([]);
+    expect(scoped.failures.listedHiddenByScope).toBe(1);
+    expect(JSON.stringify(scoped)).not.toContain("Hourbridge Pty");
+  });
+
   it("pages its log lines from a level up, without gaps or repeats", async () => {
     const lines: string[] = [];
     let cursor: string | null = null;

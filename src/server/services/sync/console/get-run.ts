@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { scopeCondition, type Scope } from "../../../auth/scope";
+import { isUnrestricted, scopeCondition, type Scope } from "../../../auth/scope";
 import { erpPostingAttempts, erpPostings, legalEntities, logLines, rawRecords, syncRuns, timeEntries } from "../../../db/schema";
 import { LOG_LEVELS } from "../../../log";
 import type { ServiceCtx } from "../../context";
@@ -89,8 +89,10 @@ export type RunDetail = {
     error: string | null;
     /** failed attempts by class, most frequent first, each with a sentence */
     byClass: RunFailureClass[];
-    /** what the run's details list as not taken in (master data records, CSV lines), if anything */
+    /** what the run's details list as not taken in (master data records, CSV lines), if anything; only for a viewer with no scope limit */
     listed: unknown[];
+    /** how many of those a scoped viewer is not shown */
+    listedHiddenByScope: number;
   };
 };
 
@@ -245,6 +247,8 @@ export async function getRun({ ctx, input, scope }: { ctx: ServiceCtx; input: Ge
       hiddenByScope: (totals?.postings ?? 0) - (shown?.n ?? 0),
     };
 
+    // failures by class, of the postings the viewer may see: an error's text names the
+    // posting's entry, which another legal entity's viewer must not read
     const classes = await ctx.db
       .select({
         errorClass: sql<string>`${erpPostingAttempts.errorClass}`,
@@ -253,7 +257,9 @@ export async function getRun({ ctx, input, scope }: { ctx: ServiceCtx; input: Ge
         latestError: sql<string | null>`(array_agg(${erpPostingAttempts.error} order by ${erpPostingAttempts.startedAt} desc))[1]`,
       })
       .from(erpPostingAttempts)
-      .where(and(inRun, sql`${erpPostingAttempts.errorClass} is not null`))
+      .innerJoin(erpPostings, eq(erpPostings.id, erpPostingAttempts.postingId))
+      .leftJoin(legalEntities, eq(legalEntities.id, erpPostings.legalEntityId))
+      .where(and(inRun, sql`${erpPostingAttempts.errorClass} is not null`, visible))
       .groupBy(erpPostingAttempts.errorClass)
       .orderBy(sql`count(*) desc`, erpPostingAttempts.errorClass);
     byClass = classes.map((c) => ({ ...c, label: errorClassLabel(c.errorClass), sentence: describeErrorClass(c.errorClass, c.attempts, c.postings) }));
@@ -277,14 +283,22 @@ export async function getRun({ ctx, input, scope }: { ctx: ServiceCtx; input: Ge
       : { at: null, kind: "running", label: `Still running (${formatDuration(run.durationMs)} so far)` },
   );
 
-  const listed: unknown[] = [];
-  for (const k of LISTED_DETAIL_KEYS) if (Array.isArray(run.details[k])) listed.push(...(run.details[k] as unknown[]).slice(0, 50));
+  // what the run lists as not taken in (master data records, CSV lines) names no legal entity
+  // it could be judged by: only a viewer with no scope limit reads it; others get its count
+  const all: unknown[] = [];
+  for (const k of LISTED_DETAIL_KEYS) if (Array.isArray(run.details[k])) all.push(...(run.details[k] as unknown[]).slice(0, 50));
+  const unrestricted = isUnrestricted(scope);
+  const listed = unrestricted ? all : [];
+  if (!unrestricted) {
+    // the run's details carry the same lists: keep them from a scoped viewer too
+    run.details = Object.fromEntries(Object.entries(run.details).filter(([k]) => !(LISTED_DETAIL_KEYS as readonly string[]).includes(k)));
+  }
 
   return {
     run,
     timeline,
     logs,
     touched: { rawRecords: raw, postings },
-    failures: { error: run.error, byClass, listed },
+    failures: { error: run.error, byClass, listed, listedHiddenByScope: all.length - listed.length },
   };
 }
