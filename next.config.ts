@@ -1,4 +1,7 @@
 import type { NextConfig } from "next";
+import { API_CSP, staticSecurityHeaders } from "./src/server/http/security-headers";
+
+const production = process.env.NODE_ENV === "production";
 
 const config: NextConfig = {
   // native or process-spawning packages stay outside the server bundle
@@ -7,14 +10,10 @@ const config: NextConfig = {
   typedRoutes: false,
   async headers() {
     return [
-      {
-        source: "/:path*",
-        headers: [
-          { key: "X-Frame-Options", value: "DENY" },
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "Referrer-Policy", value: "same-origin" },
-        ],
-      },
+      // every response; HSTS in production only
+      { source: "/:path*", headers: staticSecurityHeaders(production) },
+      // API answers are data, never a document: nothing in them may load or run (pages get theirs, with a nonce, from src/proxy.ts)
+      { source: "/api/:path*", headers: [{ key: "Content-Security-Policy", value: API_CSP }] },
     ];
   },
 };

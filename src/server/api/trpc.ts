@@ -1,12 +1,13 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { log } from "../log";
 import superjson from "superjson";
-import { ZodError, z } from "zod";
+import { ZodError, ZodRealError, z } from "zod";
 import type { Db } from "../db/client";
 import type { Role } from "../auth/roles";
 import { hasAnyRole } from "../auth/roles";
 import type { Scope } from "../auth/scope";
 import { DomainError, type DomainErrorKind } from "../services/errors";
+import { controlProblem, findControlIn, pathText } from "@/lib/control-chars";
 import type { ServiceCtx } from "../services/context";
 
 /** The signed-in user as the server sees them, reloaded from the database each request. */
@@ -81,11 +82,32 @@ const mapErrors = t.middleware(async ({ next, ctx, path }) => {
   return result;
 });
 
+/**
+ * Input whose text holds a character text cannot hold (U+0000, which PostgreSQL refuses in
+ * text and jsonb alike, another control character, half of a character) is refused before
+ * any schema reads it: 400, naming the field, like any other invalid input. Tab and line
+ * breaks pass here: notes and reasons span lines.
+ */
+const refuseControlCharacters = t.middleware(async ({ next, getRawInput }) => {
+  const hit = findControlIn(await getRawInput());
+  if (hit) {
+    const message = `${hit.key ? "a field name " : ""}${controlProblem({ index: 0, code: hit.code })}; remove it and try again`;
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: hit.path.length ? `${pathText(hit.path)}: ${message}` : message,
+      // a real Error (zod's ZodError is not one), so tRPC keeps it as the cause and the formatter lists the field
+      cause: new ZodRealError([{ code: "custom", path: hit.path.map((p) => (typeof p === "number" ? p : escapeKey(p))), message, input: undefined }]),
+    });
+  }
+  return next();
+});
+const escapeKey = (k: string) => pathText([k]);
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseControlCharacters);
 
 /** Signed-in users; narrows ctx.user to non-null and builds the service context. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -14,6 +14,7 @@ import { raiseException } from "../exceptions/raise";
 import { retireLiveVersions, type Retired } from "../posting/retire";
 import { recordEntryEvents, type EntryEventInput } from "./events";
 import { canonicalTimeEntry, describeIssues, type CanonicalTimeEntry } from "./schemas";
+import { escapedNote, keepPayload, storableId } from "./raw-payload";
 
 export type IngestItem = {
   /** the payload exactly as received */
@@ -68,10 +69,10 @@ export async function ingestTimeEntries({
   if (items.length === 0) return result;
 
   return withTx(ctx.db, async (tx) => {
-    // 1. keep every payload, as received
+    // 1. keep every payload, as received (escaped when it holds text jsonb cannot hold)
     const raws = items.map((item) => {
-      const body = item.payload ?? null;
-      return { sourceId: guessSourceId(item), hash: payloadHash(body), body };
+      const kept = keepPayload(item.payload ?? null, item.entry);
+      return { sourceId: storableId(guessSourceId(item)), hash: payloadHash(item.payload ?? null), body: kept.body, kept };
     });
     await tx
       .insert(rawRecords)
@@ -88,22 +89,23 @@ export async function ingestTimeEntries({
     for (const [i, item] of items.entries()) {
       const raw = raws[i]!;
       const rawRecordId = rawId.get(`${raw.sourceId}|${raw.hash}`)!;
-      const parsed = canonicalTimeEntry.safeParse(item.entry);
-      if (parsed.success) {
+      // a character no text column may hold refuses the record before the schema reads it
+      const parsed = raw.kept.problem ? null : canonicalTimeEntry.safeParse(item.entry);
+      if (parsed?.success) {
         valid.push({ entry: parsed.data, rawRecordId });
         continue;
       }
-      const reason = describeIssues(parsed.error);
+      const reason = raw.kept.problem ?? describeIssues(parsed!.error);
       result.refused.push({ sourceId: raw.sourceId, reason });
       await raiseException(tx, actorLabel, {
         code: "PAYLOAD_INVALID",
         subjectType: "raw_record",
         subjectKey: SUBJECTS.raw(sourceSystem, "time_entry", raw.sourceId),
         subjectLabel: `${systemName(sourceSystem)} time entry ${raw.sourceId}`,
-        message: `${systemName(sourceSystem)} time entry ${raw.sourceId} was refused: ${reason}.`,
+        message: `${systemName(sourceSystem)} time entry ${raw.sourceId} was refused: ${reason}.${escapedNote(raw.kept)}`,
         suggestedFix: `Correct the entry in ${systemName(sourceSystem)}; the payload as received is kept in the entry's lineage.`,
         sourceSystem,
-        details: { reason, rawRecordId },
+        details: { reason, rawRecordId, ...(raw.kept.escaped && { payloadEscaped: true }) },
         link: { rawRecordId },
       });
     }

@@ -328,3 +328,96 @@ describe("importing approved time", () => {
     expect((raw!.body as { extra_fields: string[] }).extra_fields).toEqual([""]);
   });
 });
+
+describe("text a database cannot hold", () => {
+  // a NUL in a note, an escape character in a person id, a NUL in an entry id; two good rows around them
+  const file = [
+    HEADER,
+    "N-1,csv-ana,csv-acme,csv-senior,2026-06-01,1,yes,fine,,,,",
+    "N-2,csv-ana,csv-acme,csv-senior,2026-06-02,2,yes,\"Workshop\u0000notes\",,,,",
+    "N-3,csv-\u001bana,csv-acme,csv-senior,2026-06-03,3,yes,,,,,",
+    "N\u00004,csv-ana,csv-acme,csv-senior,2026-06-04,4,yes,,,,,",
+    "N-5,csv-ana,csv-acme,csv-senior,2026-06-05,5,yes,\"two\nlines\twith a tab\",,,,",
+  ].join("\r\n");
+  const expectedErrors = [
+    { line: 3, entryId: "N-2", message: "notes contains a control character (U+0000, NUL), which text cannot hold (at character 9)." },
+    { line: 4, entryId: "N-3", message: "person contains a control character (U+001B, ESC), which a one-line value cannot hold (at character 5)." },
+    { line: 5, entryId: "N\\u00004", message: "entry_id contains a control character (U+0000, NUL), which a one-line value cannot hold (at character 2)." },
+  ];
+
+  it("the dry run reports each such row as an error, with its line", async () => {
+    const before = await counts();
+    const report = await run(file, true, undefined, "nul.csv");
+    expect(report.totals).toEqual({ new: 2, changed: 0, unchanged: 0, error: 3 });
+    expect(report.errors).toEqual(expectedErrors);
+    expect(report.rowResults.filter((r) => r.outcome === "error").map((r) => r.message)).toEqual(expectedErrors.map((e) => e.message));
+    expect(await counts()).toEqual(before);
+  });
+
+  it("the import keeps every row, refuses those rows as PAYLOAD_INVALID exactly as the dry run said, and completes", async () => {
+    const report = await run(file, false, undefined, "nul.csv");
+    expect(report.errors).toEqual(expectedErrors);
+    expect(report.run).toMatchObject({ created: 2, refused: 3 });
+    const [runRow] = await t.db.select().from(syncRuns).where(eq(syncRuns.id, report.run!.id));
+    expect(runRow).toMatchObject({ status: "succeeded", created: 2, failed: 3 });
+    expect(runRow!.details.errors).toEqual(expectedErrors);
+
+    const entries = await t.db.select().from(timeEntries).where(and(eq(timeEntries.sourceSystem, "csv"), sql`${timeEntries.sourceId} like 'N-%'`)).orderBy(timeEntries.sourceId);
+    expect(entries.map((e) => [e.sourceId, e.notes])).toEqual([
+      ["N-1", "fine"],
+      ["N-5", "two\nlines\twith a tab"],
+    ]);
+
+    // the raw rows: the one with a NUL as escaped JSON text that gives back exactly what was received
+    const raw = async (sourceId: string) => (await t.db.select().from(rawRecords).where(and(eq(rawRecords.sourceSystem, "csv"), eq(rawRecords.sourceId, sourceId))))[0]!;
+    const n2 = (await raw("N-2")).body as { escaped: boolean; why: string; json: string };
+    expect(n2.escaped).toBe(true);
+    expect(n2.why).toMatch(/U\+0000 in notes/);
+    expect(JSON.parse(n2.json)).toMatchObject({ entry_id: "N-2", notes: "Workshop\u0000notes" });
+    // jsonb holds U+001B: that row is kept as it came
+    expect((await raw("N-3")).body).toMatchObject({ entry_id: "N-3", person: "csv-\u001bana" });
+    const n4 = (await raw("N\\u00004")).body as { json: string };
+    expect(JSON.parse(n4.json)).toMatchObject({ entry_id: "N\u00004" });
+
+    const refused = await t.db.select().from(exceptions).where(and(eq(exceptions.code, "PAYLOAD_INVALID"), sql`${exceptions.subjectKey} in ('raw:csv:time_entry:N-2', 'raw:csv:time_entry:N-3', 'raw:csv:time_entry:N\\u00004')`)).orderBy(exceptions.subjectKey);
+    expect(refused).toHaveLength(3);
+    expect(refused.find((x) => x.subjectKey === "raw:csv:time_entry:N-2")!.message).toBe(
+      "CSV feed time entry N-2 (line 3 of nul.csv) was refused: notes contains a control character (U+0000, NUL), which text cannot hold (at character 9). The payload as received is kept escaped (as JSON text) in its lineage.",
+    );
+  });
+
+  it("the same file again changes nothing", async () => {
+    const before = await counts();
+    const again = await run(file, false, undefined, "nul.csv");
+    expect(again.run).toMatchObject({ created: 0, updated: 0, refused: 3 });
+    expect(await counts()).toEqual({ ...before, runs: before.runs + 1 });
+  });
+
+  it("a file name with a control character is named with it escaped", async () => {
+    const report = await run(`${HEADER}\nF-1,csv-ana,csv-acme,csv-senior,2026-06-06,1,yes,,,,,\n`, false, undefined, "may\u0000.csv");
+    expect(report.fileName).toBe("may\\u0000.csv");
+    const [runRow] = await t.db.select().from(syncRuns).where(eq(syncRuns.id, report.run!.id));
+    expect(runRow).toMatchObject({ status: "succeeded", details: { fileName: "may\\u0000.csv" } });
+  });
+});
+
+describe("an import that fails midway", () => {
+  it("ends its run failed with the reason, never leaving it running", async () => {
+    // a fault in the database itself, for one entry id: the chunk holding it cannot be written
+    await t.db.execute(sql`create function test_refuse_boom() returns trigger language plpgsql as $$
+      begin if new.source_id = 'BOOM' then raise exception 'the disk is full (a test fault)'; end if; return new; end $$`);
+    await t.db.execute(sql`create trigger test_refuse_boom before insert on time_entries for each row execute function test_refuse_boom()`);
+    try {
+      const file = `${HEADER}\nX-1,csv-ana,csv-acme,csv-senior,2026-06-07,1,yes,,,,,\nBOOM,csv-ana,csv-acme,csv-senior,2026-06-08,1,yes,,,,,\n`;
+      await expect(run(file, false, undefined, "boom.csv")).rejects.toThrow();
+      const [runRow] = await t.db.select().from(syncRuns).where(sql`${syncRuns.details}->>'fileName' = 'boom.csv'`);
+      expect(runRow).toMatchObject({ kind: "csv_import", status: "failed", created: 0 });
+      expect(runRow!.finishedAt).toBeInstanceOf(Date);
+      expect(runRow!.error).toMatch(/^The import stopped after 0 row\(s\): .*the disk is full \(a test fault\)/);
+      expect(await t.db.$count(syncRuns, eq(syncRuns.status, "running"))).toBe(0);
+    } finally {
+      await t.db.execute(sql`drop trigger test_refuse_boom on time_entries`);
+      await t.db.execute(sql`drop function test_refuse_boom()`);
+    }
+  });
+});

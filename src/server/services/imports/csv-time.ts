@@ -9,7 +9,7 @@ import { withTx, type Db, type Tx } from "../../db/client";
 import { rawRecords, syncRuns, timeEntries } from "../../db/schema";
 import { payloadHash, timeEntryMaterialHash } from "../../domain/idempotency";
 import { writeAudit } from "../audit/write";
-import type { ServiceCtx } from "../context";
+import { logOf, type ServiceCtx } from "../context";
 import { ingestTimeEntries, type IngestItem } from "../entries/ingest";
 import { canonicalTimeEntry, type CanonicalTimeEntry } from "../entries/schemas";
 import { invalid } from "../errors";
@@ -20,6 +20,8 @@ import { buildLookups } from "@/sync/rules/lookups";
 import { validateBatch } from "@/sync/rules/validate";
 import type { EntryForValidation } from "@/sync/rules/types";
 import { env } from "@/env";
+import { controlProblem, escapeControls, findControl } from "@/lib/control-chars";
+import { escapedNote, keepPayload, storableId } from "../entries/raw-payload";
 import { randomUUID } from "node:crypto";
 
 /* ------------------------------------------------------------------------------------------
@@ -253,7 +255,31 @@ function realDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-const shown = (v: string) => (v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`);
+/** A value as a message quotes it: at most 40 characters, a character text cannot hold written as an escape. */
+const shown = (v: string) => `"${escapeControls(v.length > 40 ? v.slice(0, 40) : v, false)}${v.length > 40 ? "…" : ""}"`;
+
+/** Only notes may span lines (or hold tabs); every other column is one value on one line. */
+const MULTILINE: readonly Column[] = ["notes"];
+
+/**
+ * The first column whose value holds a character text cannot hold (U+0000 above all, which
+ * PostgreSQL refuses; in a one-line column also tabs and line breaks, once trimmed away
+ * at its ends), as the row's problem.
+ */
+function controlProblemOf(fields: string[], columns: Column[]): string | null {
+  for (const [i, c] of columns.entries()) {
+    if (i >= fields.length) break;
+    const multiline = MULTILINE.includes(c);
+    const v = multiline ? fields[i]! : fields[i]!.trim();
+    const hit = findControl(v, multiline);
+    if (hit) return `${c} ${controlProblem(hit, multiline)} (at character ${hit.index + 1})`;
+  }
+  for (const extra of fields.slice(columns.length)) {
+    const hit = findControl(extra, true);
+    if (hit) return `a field after the last column ${controlProblem(hit)}`;
+  }
+  return null;
+}
 
 /** Reads the header row: the columns by position, or the refusal naming what is wrong. */
 function readHeader(record: CsvRecord): Column[] {
@@ -261,7 +287,7 @@ function readHeader(record: CsvRecord): Column[] {
   if (record.issues.length) throw new CsvStructureError(`The header row (line ${record.line}) is not valid CSV: ${record.issues.join("; ")}.`);
   const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
   if (unknown.length) {
-    const list = unknown.map((n) => (n === "" ? "(an empty column name)" : `"${n}"`)).join(", ");
+    const list = unknown.map((n) => (n === "" ? "(an empty column name)" : `"${escapeControls(n, false)}"`)).join(", ");
     throw new CsvStructureError(
       `The header row names ${unknown.length === 1 ? "a column" : "columns"} this import does not know: ${list}. The columns are: ${CSV_COLUMNS.join(", ")}.`,
     );
@@ -310,7 +336,10 @@ function checkRow(record: CsvRecord, columns: Column[], seen: Map<string, number
   };
   const trimmed = (c: Column) => get(c).trim();
 
-  const entryId = trimmed("entry_id") || null;
+  const controlled = controlProblemOf(fields, columns);
+  if (controlled) rowProblems.push(controlled);
+  // named in messages and kept as the raw record's source id: a character text cannot hold is escaped
+  const entryId = escapeControls(trimmed("entry_id"), false) || null;
   if (entryId) {
     const first = seen.get(entryId);
     if (first !== undefined) rowProblems.push(`entry_id "${entryId}" repeats the row on line ${first}; each entry may appear once in a file`);
@@ -597,7 +626,7 @@ export async function importTimeCsv({
   limits?: Partial<CsvLimits>;
 }): Promise<CsvImportReport> {
   const limits = { ...DEFAULT_LIMITS, ...given };
-  const fileName = input.fileName.trim().slice(0, 200) || "upload.csv";
+  const fileName = escapeControls(input.fileName.trim(), false).slice(0, 200) || "upload.csv";
   try {
     return input.dryRun ? await dryRun(ctx, input.stream, fileName, limits) : await apply(ctx, input.stream, fileName, limits);
   } catch (err) {
@@ -826,30 +855,53 @@ async function importCopy(ctx: ServiceCtx & { db: Db }, copyPath: string, report
   try {
     await scan(createReadStream(copyPath), limits, (row) => chunks.add(row));
     await chunks.done();
+    await withTx(db, async (tx) => {
+      await tx.update(syncRuns).set({ status: "succeeded", finishedAt: sql`now()`, ...counts() }).where(eq(syncRuns.id, runId));
+      await writeAudit(
+        { ...ctx, db: tx },
+        {
+          action: "imports.time_csv",
+          entityType: "sync_runs",
+          entityId: runId,
+          after: { fileName: report.fileName, bytes: report.bytes, rows: report.rows, ...summary, errorCount: report.errorCount },
+        },
+      );
+    });
   } catch (err) {
-    await db
-      .update(syncRuns)
-      .set({ status: chunksDone > 0 ? "partial" : "failed", finishedAt: sql`now()`, error: `The import stopped after ${chunksDone * CHUNK} row(s): ${(err as Error).message}`, ...counts() })
-      .where(eq(syncRuns.id, runId));
+    // the chunks already committed stay (the same file again completes the rest); the run never stays "running"
+    const reason = `The import stopped after ${(chunksDone * CHUNK).toLocaleString("en-US")} row(s): ${escapeControls(rootMessage(err))}`;
+    await endRun(ctx, runId, chunksDone > 0 ? "partial" : "failed", reason, counts);
     throw err;
   }
-
-  await withTx(db, async (tx) => {
-    await tx.update(syncRuns).set({ status: "succeeded", finishedAt: sql`now()`, ...counts() }).where(eq(syncRuns.id, runId));
-    await writeAudit(
-      { ...ctx, db: tx },
-      {
-        action: "imports.time_csv",
-        entityType: "sync_runs",
-        entityId: runId,
-        after: { fileName: report.fileName, bytes: report.bytes, rows: report.rows, ...summary, errorCount: report.errorCount },
-      },
-    );
-  });
 
   report.run = summary;
   report.totals = { new: summary.created, changed: summary.updated + summary.corrected + summary.changedAfterInvoice, unchanged: summary.unchanged, error: summary.refused };
   return report;
+}
+
+/** The innermost message of an error (a query's own error, not the query text wrapped around it). */
+function rootMessage(err: unknown): string {
+  let e = err;
+  for (let i = 0; i < 5 && e instanceof Error && e.cause instanceof Error; i += 1) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+/**
+ * Ends a run that failed: its status, the reason and its counts; if even that cannot be
+ * written (the counts hold something the database refuses), the status and the reason alone.
+ */
+async function endRun(ctx: ServiceCtx & { db: Db }, runId: string, status: "failed" | "partial", reason: string, counts: () => Partial<typeof syncRuns.$inferInsert>) {
+  const error = reason.slice(0, 2000);
+  try {
+    await ctx.db.update(syncRuns).set({ status, finishedAt: sql`now()`, error, ...counts() }).where(eq(syncRuns.id, runId));
+  } catch (first) {
+    logOf(ctx).error("the failed import's counts could not be recorded", { runId, err: first });
+    try {
+      await ctx.db.update(syncRuns).set({ status, finishedAt: sql`now()`, error }).where(eq(syncRuns.id, runId));
+    } catch (second) {
+      logOf(ctx).error("the failed import's run could not be ended", { runId, err: second });
+    }
+  }
 }
 
 /**
@@ -858,12 +910,13 @@ async function importCopy(ctx: ServiceCtx & { db: Db }, copyPath: string, report
  * ingest refuses a payload that fails the schema.
  */
 async function refuseRow(tx: Tx, actorLabel: string, row: CheckedRow, fileName: string, runId: string) {
-  const body = row.payload;
-  const hash = payloadHash(body);
-  const sourceId = row.entryId ?? `unidentified-${hash.slice(0, 12)}`;
+  // kept as received; a row holding U+0000 (which jsonb cannot hold) is kept as its escaped JSON text
+  const kept = keepPayload(row.payload, null);
+  const hash = payloadHash(row.payload);
+  const sourceId = row.entryId ? storableId(row.entryId) : `unidentified-${hash.slice(0, 12)}`;
   await tx
     .insert(rawRecords)
-    .values({ sourceSystem: SOURCE, objectType: "time_entry", sourceId, contentHash: hash, body, syncRunId: runId })
+    .values({ sourceSystem: SOURCE, objectType: "time_entry", sourceId, contentHash: hash, body: kept.body as object, syncRunId: runId })
     .onConflictDoNothing();
   const [raw] = await tx
     .select({ id: rawRecords.id })
@@ -875,10 +928,10 @@ async function refuseRow(tx: Tx, actorLabel: string, row: CheckedRow, fileName: 
     subjectType: "raw_record",
     subjectKey: SUBJECTS.raw(SOURCE, "time_entry", sourceId),
     subjectLabel: `CSV feed time entry ${sourceId}`,
-    message: `CSV feed time entry ${sourceId} (line ${row.line} of ${fileName}) was refused: ${reason}.`,
+    message: `CSV feed time entry ${sourceId} (line ${row.line} of ${fileName}) was refused: ${reason}.${escapedNote(kept)}`,
     suggestedFix: "Correct the row in the regional office's file and import it again; the row as received is kept in the entry's lineage.",
     sourceSystem: SOURCE,
-    details: { reason, rawRecordId: raw!.id, line: row.line, fileName },
+    details: { reason, rawRecordId: raw!.id, line: row.line, fileName, ...(kept.escaped && { payloadEscaped: true }) },
     link: { rawRecordId: raw!.id },
   });
 }

@@ -8,6 +8,8 @@ import type { ServiceCtx } from "../context";
 import { invalid } from "../errors";
 import { CsvStructureError, DEFAULT_LIMITS, scanCsv, type CsvLimits, type CsvRecord } from "../imports/csv-time";
 import { isRealDay, KINDS, kindInput, overlaps, rangeText } from "./kinds";
+import { csvLine, undefuseFormula } from "@/lib/csv-write";
+import { controlProblem, escapeControls, findControl } from "@/lib/control-chars";
 import { mappingsRelation, type MappingListItem } from "./list";
 import { queueRecovery } from "./recovery";
 import { insertMapping, lockKind, recordVersion, updateMapping, type Mapping, type MappingState } from "./store";
@@ -67,14 +69,14 @@ type ParsedRow = { line: number; raw: { sourceSystem: string; sourceKey: string;
 
 const TRUE = new Set(["", "true", "yes", "1"]);
 const FALSE = new Set(["false", "no", "0"]);
-const shown = (v: string) => (v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`);
+const shown = (v: string) => `"${escapeControls(v.length > 40 ? v.slice(0, 40) : v, false)}${v.length > 40 ? "…" : ""}"`;
 
 function readHeader(record: CsvRecord): Column[] {
   const names = record.fields.map((f) => f.trim().toLowerCase());
   if (record.issues.length) throw new CsvStructureError(`The header row (line ${record.line}) is not valid CSV: ${record.issues.join("; ")}.`);
   const unknown = names.filter((n) => !(MAPPING_CSV_COLUMNS as readonly string[]).includes(n));
   if (unknown.length) {
-    const list = unknown.map((n) => (n === "" ? "(an empty column name)" : `"${n.slice(0, 60)}"`)).join(", ");
+    const list = unknown.map((n) => (n === "" ? "(an empty column name)" : `"${escapeControls(n.slice(0, 60), false)}"`)).join(", ");
     throw new CsvStructureError(
       `The header row names ${unknown.length === 1 ? "a column" : "columns"} a mapping file does not have: ${list}. The columns are: ${MAPPING_CSV_COLUMNS.join(", ")}.`,
     );
@@ -86,14 +88,35 @@ function readHeader(record: CsvRecord): Column[] {
   return names as Column[];
 }
 
+/** Only a reason may span lines (or hold tabs); every other column is one value on one line. */
+const MULTILINE: readonly Column[] = ["reason"];
+
+/** The first column whose value holds a character text cannot hold (U+0000 above all, which PostgreSQL refuses), as a problem. */
+function controlProblemOf(fields: string[], columns: Column[]): string | null {
+  for (const [i, v] of fields.entries()) {
+    const c = columns[i];
+    const multiline = c === undefined || MULTILINE.includes(c);
+    const hit = findControl(multiline ? v : v.trim(), multiline);
+    if (hit) return `${c ?? "a field after the last column"} ${controlProblem(hit, multiline)} (at character ${hit.index + 1})`;
+  }
+  return null;
+}
+
 /** One data row checked on its own (no database): its mapping, or what is wrong with it. */
 function checkRow(record: CsvRecord, columns: Column[], seen: Map<string, number>): ParsedRow {
+  // a value that starts with an apostrophe before a formula start is read without it: the export defuses that way
   const get = (c: Column) => {
     const i = columns.indexOf(c);
-    return i >= 0 && i < record.fields.length ? record.fields[i]!.trim() : "";
+    return i >= 0 && i < record.fields.length ? undefuseFormula(record.fields[i]!.trim()) : "";
   };
   const raw = { sourceSystem: get("source_system"), sourceKey: get("source_id"), validFrom: get("valid_from") || null, targetKey: get("target_erp_id") };
   const problems: string[] = [...record.issues];
+  const controlled = controlProblemOf(record.fields, columns);
+  if (controlled) {
+    // a character text cannot hold: the row is refused as it is, its values named escaped
+    const safe = (v: string) => escapeControls(v, false);
+    return { line: record.line, raw: { sourceSystem: safe(raw.sourceSystem), sourceKey: safe(raw.sourceKey), validFrom: raw.validFrom && safe(raw.validFrom), targetKey: safe(raw.targetKey) }, row: null, problems: [...problems, controlled] };
+  }
   if (record.fields.length !== columns.length) {
     problems.unshift(`the row has ${record.fields.length} ${record.fields.length === 1 ? "field" : "fields"}, the header has ${columns.length}`);
     // with the fields out of place, their values say nothing more
@@ -327,7 +350,7 @@ export async function importMappingsCsv({
 }): Promise<MappingImportReport> {
   const q = importInput.parse({ kind: input.kind, fileName: input.fileName, dryRun: input.dryRun });
   const limits = { ...MAPPING_CSV_LIMITS, ...given };
-  const fileName = q.fileName.trim().slice(0, 200) || "mappings.csv";
+  const fileName = escapeControls(q.fileName.trim(), false).slice(0, 200) || "mappings.csv";
   const report = emptyReport(q.kind, q.dryRun, fileName);
   let file: Awaited<ReturnType<typeof readFile>>;
   try {
@@ -455,13 +478,6 @@ async function entriesOfKeys(tx: Tx, kind: MappingKind, keys: { sourceSystem: So
  * Export
  * ---------------------------------------------------------------------------------------- */
 
-/** A field as RFC 4180 wants it; labels (never imported) that a spreadsheet would run as a formula are defused. */
-function field(v: string | null | undefined, opts: { label?: boolean } = {}): string {
-  let s = v ?? "";
-  if (opts.label && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 const labelOf = (code: string | null, name: string | null) => (code && name && code !== name ? `${code} ${name}` : (name ?? code ?? ""));
 
 /**
@@ -470,7 +486,7 @@ const labelOf = (code: string | null, name: string | null) => (code && name && c
  */
 export async function* exportMappingsCsv({ ctx, input, scope }: { ctx: ServiceCtx; input: { kind: MappingKind }; scope: Scope }): AsyncGenerator<string> {
   const kind = kindInput.parse(input.kind);
-  yield `${MAPPING_CSV_COLUMNS.join(",")}\r\n`;
+  yield csvLine([...MAPPING_CSV_COLUMNS]);
   let after: { s: string; k: string; f: string; id: string } | null = null;
   for (;;) {
     const cursor: typeof after = after;
@@ -480,22 +496,13 @@ export async function* exportMappingsCsv({ ctx, input, scope }: { ctx: ServiceCt
       order by x."sourceSystem", x."sourceKey", coalesce(x."validFrom", ''), x.id
       limit 1000`)) as unknown as MappingListItem[];
     if (rows.length === 0) return;
+    // every field through csvLine: a reason, a key or a label a spreadsheet would run as a
+    // formula is defused with a leading apostrophe, which the import takes off again
     yield rows
       .map((m) =>
-        [
-          field(m.sourceSystem),
-          field(m.sourceKey),
-          field(labelOf(m.sourceCode, m.sourceName), { label: true }),
-          field(m.targetKey),
-          field(labelOf(m.targetCode, m.targetName), { label: true }),
-          field(m.validFrom),
-          field(m.validTo),
-          m.active ? "true" : "false",
-          field(m.reason),
-        ].join(","),
+        csvLine([m.sourceSystem, m.sourceKey, labelOf(m.sourceCode, m.sourceName), m.targetKey, labelOf(m.targetCode, m.targetName), m.validFrom, m.validTo, m.active ? "true" : "false", m.reason]),
       )
-      .join("\r\n")
-      .concat("\r\n");
+      .join("");
     const last = rows.at(-1)!;
     after = { s: last.sourceSystem, k: last.sourceKey, f: last.validFrom ?? "", id: last.id };
     if (rows.length < 1000) return;

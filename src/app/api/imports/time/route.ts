@@ -1,5 +1,5 @@
 import { log } from "@/server/log";
-import { answer, dryRunOf, refuseUpload, routeUser, serverError } from "@/server/http/route-kit";
+import { answer, dryRunOf, receiveUpload, routeUser, serverError } from "@/server/http/route-kit";
 import { DomainError } from "@/server/services/errors";
 import { DEFAULT_LIMITS, importTimeCsv, tooLargeMessage } from "@/server/services/imports/csv-time";
 
@@ -7,9 +7,11 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 /**
- * Imports a CSV of approved time sent as the raw request body (Content-Type: text/csv).
+ * Imports a CSV of approved time sent as the raw request body (Content-Type: text/csv), from
+ * Hourbridge's own pages only (another site's request is refused, 403).
  * Query: dryRun=1 (check only, the default) or 0 (import), fileName (shown in the run).
- * The body is read as a stream and refused as soon as it passes the size limit.
+ * A body over the size limit is refused (413) from its Content-Length, or at its first
+ * bytes past the limit, before any of it is parsed.
  */
 export async function POST(request: Request) {
   const who = await routeUser(request, "imports", "Importing time");
@@ -19,33 +21,17 @@ export async function POST(request: Request) {
   const dryRun = dryRunOf(url);
   if (dryRun instanceof Response) return dryRun;
   const fileName = (url.searchParams.get("fileName") ?? "").trim() || "upload.csv";
-  const refused = refuseUpload(request, DEFAULT_LIMITS.maxBytes, tooLargeMessage(DEFAULT_LIMITS));
-  if (refused) return refused;
+  const received = await receiveUpload(request, DEFAULT_LIMITS.maxBytes, tooLargeMessage(DEFAULT_LIMITS));
+  if ("refused" in received) return received.refused;
+  const { upload } = received;
   try {
-    const report = await importTimeCsv({ ctx, input: { stream: chunksOf(request.body!), fileName, dryRun } });
+    const report = await importTimeCsv({ ctx, input: { stream: upload.chunks(), fileName, dryRun } });
     return answer(200, report);
   } catch (err) {
     if (err instanceof DomainError && err.kind === "invalid") return answer(400, { error: err.message });
     log.error("time CSV import failed", { correlationId: ctx.correlationId, err });
     return serverError(ctx.correlationId);
-  }
-}
-
-/** The body's chunks as they arrive; stopping early (a refusal) cancels the rest of the upload. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  let finished = false;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
-        finished = true;
-        return;
-      }
-      if (value) yield value;
-    }
   } finally {
-    if (!finished) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    await upload.dispose();
   }
 }
