@@ -5,6 +5,7 @@
 //   e2e    a fresh database under .data/e2e, a production build, next start on E2E_PORT (3100)
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createDb } from "../src/server/db/client";
@@ -12,6 +13,8 @@ import { runMigrations } from "../src/server/db/migrate";
 import { seedDemo } from "../src/server/db/seed";
 import { parseKey } from "../src/server/crypto/secrets";
 import { ensureSimulatorConnectors } from "../src/server/services/connectors/ensure-simulators";
+import { openPresence, SUPERVISOR_APPLICATION, type Presence } from "../src/server/services/jobs/presence";
+import { superviseProcess, type Supervisor } from "../src/server/services/jobs/supervisor";
 import { demoOptions, ensureAuthSecret, ensureConnectorKey, log, openDatabase, readEnv, waitForPort } from "./lib/boot";
 
 const mode = process.argv[2] ?? "dev";
@@ -40,13 +43,19 @@ const SIM_TOKENS = { harvest: "harvest-sim-token", netsuite: "netsuite-sim-token
 
 const children: ChildProcess[] = [];
 let stopping = false;
+/** the worker, restarted when it dies (see startWorker below) */
+let worker: Supervisor | null = null;
+/** the launcher's presence in PostgreSQL: the supervised worker's state, for /api/health */
+let supervisorPresence: Presence | null = null;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-  await Promise.all(
-    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
-  );
+  await Promise.all([
+    worker?.stop("SIGTERM"),
+    ...children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)),
+  ]);
+  await supervisorPresence?.close();
   await database.embedded?.stop().catch(() => {});
   process.exit(code);
 }
@@ -116,12 +125,37 @@ void (async () => {
     if (!(await waitForPort(simPort, 120_000))) log(`the ${name} simulator is not listening on ${simPort} after 2 minutes; starting the worker anyway`);
   }
   if (stopping) return;
-  // the worker: sync jobs from the PostgreSQL-backed queue (pull on each connector's schedule, post the outbox)
-  const worker = run(tsx, ["src/sync/worker.ts"]);
-  worker.once("exit", (code) => {
-    if (!stopping) log(`the worker stopped (exit code ${code}); the app goes on without it`);
-  });
+  startWorker();
 })();
+
+/**
+ * The worker: sync jobs from the PostgreSQL-backed queue (pull on each connector's schedule, post
+ * the outbox). Supervised: when it dies it is started again after 1 s, 2 s, 4 s … up to 30 s (back
+ * to 1 s once it had run a minute), each time said in this log and, through the launcher's
+ * presence in PostgreSQL, in /api/health. Run by node itself with tsx as a loader, so the process
+ * watched is the worker (not a tsx launcher in front of it).
+ */
+function startWorker() {
+  supervisorPresence = openPresence({
+    url: database.url,
+    kind: SUPERVISOR_APPLICATION,
+    fields: { state: "starting", restarts: 0, host: os.hostname() },
+    onError: (err) => {
+      if (!stopping) log(`the launcher cannot reach PostgreSQL to show the worker's state (${err.message}); it keeps trying`);
+    },
+  });
+  worker = superviseProcess({
+    name: "the worker",
+    log,
+    start: (restarts) =>
+      spawn(process.execPath, ["--import", "tsx", "src/sync/worker.ts"], {
+        stdio: "inherit",
+        env: { ...childEnv, WORKER_RESTARTS: String(restarts) },
+      }),
+    // most telling first: PostgreSQL keeps 63 bytes of the name
+    onChange: (s) => void supervisorPresence?.rename({ state: s.state, restarts: s.restarts, pid: s.pid, exit: s.lastExit, host: os.hostname() }),
+  });
+}
 
 const next = path.resolve("node_modules/.bin/next");
 if (mode !== "dev" && (e2e || !existsSync(".next/BUILD_ID"))) {

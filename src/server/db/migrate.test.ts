@@ -3,6 +3,7 @@ import { sql as dsql } from "drizzle-orm";
 import { createDb } from "./client";
 import { migrationStatus, readJournal, runMigrations } from "./migrate";
 import { checkHealth } from "../services/health";
+import { openPresence, WORKER_APPLICATION } from "../services/jobs/presence";
 import packageJson from "../../../package.json" with { type: "json" };
 import { createEmptyDatabase, createTestDatabase } from "../../../test/db";
 
@@ -65,7 +66,10 @@ describe("migrations on a fresh database", () => {
     )) as unknown as [{ n: number }];
     expect(n).toBe(tags.length);
 
-    const health = await checkHealth(handle.db);
+    // a worker running (its presence in the database), as the app expects one
+    const worker = openPresence({ url: empty.url, kind: WORKER_APPLICATION, fields: { pid: 1 } });
+    await worker.beat();
+    const health = await checkHealth(handle.db).finally(() => worker.close());
     expect(health.status).toBe("ok");
     expect(health.version).toBe(packageJson.version);
     expect(health.database.reachable).toBe(true);
@@ -91,10 +95,15 @@ describe("migrations on a fresh database", () => {
 
 describe("health with connectors", () => {
   let app: Awaited<ReturnType<typeof createTestDatabase>>;
+  let worker: ReturnType<typeof openPresence> | undefined;
   beforeAll(async () => {
     app = await createTestDatabase();
+    // a worker running (its presence in the database), so only the connectors decide here
+    worker = openPresence({ url: app.url, kind: WORKER_APPLICATION, fields: { pid: 1 } });
+    await worker.beat();
   });
   afterAll(async () => {
+    await worker?.close();
     await app?.drop();
   });
 

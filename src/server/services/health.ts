@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "../db/client";
 import { migrationStatus } from "../db/migrate";
 import { CAUSE_SENTENCES, connectorsOverview } from "./sync/overview";
+import { supervisors, workerProcesses, STALE_AFTER_SECONDS } from "./jobs/presence";
 import packageJson from "../../../package.json" with { type: "json" };
 
 export type ConnectorState = "healthy" | "degraded" | "down" | "paused";
@@ -28,6 +29,32 @@ export type ConnectorHealth = {
   backlog: { waiting: number; retrying: number; dead: number; rejected: number; oldestWaitingAgeSeconds: number | null } | null;
 };
 
+/**
+ * The worker processes, as their presence in PostgreSQL shows them (src/server/services/jobs/
+ * presence.ts), and the launchers that supervise one. Pids and counts only: no host names.
+ */
+export type WorkerHealth = {
+  /**
+   * running: at least one worker with a recent heartbeat; starting: a launcher started one that
+   * has not connected yet; restarting: a launcher is waiting to start its worker again after it
+   * died; stale: workers are connected but none sent a heartbeat lately; none: no worker at all
+   */
+  status: "running" | "starting" | "restarting" | "stale" | "none";
+  processes: {
+    pid: number | null;
+    /** restarts by the launcher before this process; null when not started by a launcher */
+    restarts: number | null;
+    connectedAt: string | null;
+    lastHeartbeatAt: string | null;
+    lastHeartbeatAgeSeconds: number | null;
+    stale: boolean;
+    /** jobs it can run at once (its queue workers) */
+    slots: number;
+  }[];
+  /** the launchers (`npm run dev` / `npm start`) supervising a worker: its state, restarts, and how the last one ended */
+  supervisors: { state: string; restarts: number; lastExit: string | null; workerPid: number | null }[];
+};
+
 export type Health = {
   status: "ok" | "degraded" | "down";
   version: string;
@@ -36,6 +63,8 @@ export type Health = {
   migrations: { applied: string[]; pending: string[] } | null;
   /** every connector's state; null when the database is down or the state could not be read */
   connectors: ConnectorHealth[] | null;
+  /** the worker processes; null when the database is down or their state could not be read */
+  worker: WorkerHealth | null;
   /** why the status is not ok, one sentence each */
   reasons: string[];
 };
@@ -68,10 +97,11 @@ export async function connectorHealth(db: DbOrTx, now: Date = new Date()): Promi
 }
 
 /**
- * Is the database reachable, has it every committed migration, and how is each connector?
- * Only an unreachable database makes the app `down` (HTTP 503); pending migrations or a
- * connector that is down or degraded make it `degraded`, with the reasons (the app itself
- * still serves). A paused connector is an operator's choice, not a fault.
+ * Is the database reachable, has it every committed migration, how is each connector, and is
+ * a worker running? Only an unreachable database makes the app `down` (HTTP 503); pending
+ * migrations, a connector that is down or degraded, or no worker running (or none with a recent
+ * heartbeat) make it `degraded`, with the reasons (the app itself still serves). A paused
+ * connector is an operator's choice, not a fault.
  */
 export async function checkHealth(db: Db): Promise<Health> {
   const started = performance.now();
@@ -85,6 +115,7 @@ export async function checkHealth(db: Db): Promise<Health> {
       database: { reachable: false, latencyMs: null, error: (err as Error).message },
       migrations: null,
       connectors: null,
+      worker: null,
       reasons: ["The database cannot be reached."],
     };
   }
@@ -100,12 +131,65 @@ export async function checkHealth(db: Db): Promise<Health> {
     // before the migrations that create them, or a query refused: the app's health stands without them
     reasons.push("The connectors' state could not be read.");
   }
+  let worker: WorkerHealth | null = null;
+  try {
+    worker = await workerHealth(db);
+    reasons.push(...workerReasons(worker));
+  } catch {
+    reasons.push("The workers' state could not be read.");
+  }
   return {
     ...base,
     status: reasons.length === 0 ? "ok" : "degraded",
     database: { reachable: true, latencyMs },
     migrations,
     connectors,
+    worker,
     reasons,
   };
+}
+
+/** The worker processes connected now and the launchers supervising one, with an overall status. */
+export async function workerHealth(db: DbOrTx): Promise<WorkerHealth> {
+  const procs = await workerProcesses(db);
+  const sups = await supervisors(db);
+  const live = procs.filter((p) => !p.stale);
+  const status: WorkerHealth["status"] =
+    live.length > 0
+      ? "running"
+      : sups.some((s) => s.state === "restarting")
+        ? "restarting"
+        : sups.some((s) => s.state === "starting" || s.state === "running")
+          ? "starting"
+          : procs.length > 0
+            ? "stale"
+            : "none";
+  return {
+    status,
+    processes: procs.map((p) => ({
+      pid: p.pid,
+      restarts: p.restarts,
+      connectedAt: p.connectedAt?.toISOString() ?? null,
+      lastHeartbeatAt: p.lastHeartbeatAt?.toISOString() ?? null,
+      lastHeartbeatAgeSeconds: p.heartbeatAgeSeconds,
+      stale: p.stale,
+      slots: p.queueWorkers,
+    })),
+    supervisors: sups.map((s) => ({ state: s.state, restarts: s.restarts, lastExit: s.lastExit, workerPid: s.workerPid })),
+  };
+}
+
+/** Why the workers make the app degraded, one sentence each (none when a worker runs and all beat). */
+function workerReasons(w: WorkerHealth): string[] {
+  const out: string[] = [];
+  const restarting = w.supervisors.find((s) => s.state === "restarting");
+  if (w.status === "none") out.push("No worker is running: nothing is pulled from the sources or posted to the ERP until one starts.");
+  if (w.status === "restarting" && restarting) {
+    out.push(`The worker stopped${restarting.lastExit ? ` (${restarting.lastExit})` : ""} and the launcher is starting it again (${restarting.restarts} ${restarting.restarts === 1 ? "restart" : "restarts"} so far).`);
+  }
+  if (w.status === "starting") out.push("The worker has been started but has not connected to the database yet.");
+  for (const p of w.processes) {
+    if (p.stale) out.push(`A worker${p.pid ? ` (pid ${p.pid})` : ""} has sent no heartbeat for ${p.lastHeartbeatAgeSeconds} s (more than ${STALE_AFTER_SECONDS} s): it may be frozen or its machine gone.`);
+  }
+  return out;
 }

@@ -1,5 +1,4 @@
 import type { JobHelpers } from "graphile-worker";
-import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import type { Log } from "@/server/log";
 import { systemActor, type ServiceCtx } from "@/server/services/context";
@@ -17,9 +16,5 @@ export function jobCtx(deps: TaskDeps, helpers: JobHelpers): ServiceCtx & { db: 
   };
 }
 
-export const TRIGGERS = ["schedule", "manual", "replay", "webhook"] as const;
-export const trigger = z.enum(TRIGGERS).default("schedule");
-
-/** A connector's job: which connector, and what started it. Checked when the job runs. */
-export const connectorPayload = z.object({ connectorId: z.uuid(), trigger });
-export const emptyPayload = z.object({ trigger }).passthrough().nullable().default({ trigger: "schedule" });
+/** The jobs' payload schemas live with the enqueue helper, so both sides use the same one. */
+export { TRIGGERS, trigger, connectorPayload, emptyPayload, parsePayload } from "@/server/services/jobs/payloads";

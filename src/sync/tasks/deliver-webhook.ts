@@ -1,9 +1,6 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
 import { deliverWebhook } from "@/server/services/alerts/deliver";
-import { jobCtx, type TaskDeps } from "./context";
-
-const payload = z.object({ deliveryId: z.uuid() });
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /**
  * Sends an alert's signed webhook. A failure worth retrying throws, so graphile-worker tries
@@ -13,7 +10,7 @@ const payload = z.object({ deliveryId: z.uuid() });
  * its delivery is marked failed at once, without a retry.
  */
 export const deliverWebhookTask = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const { deliveryId } = payload.parse(raw);
+  const { deliveryId } = parsePayload("deliver-webhook", raw);
   await deliverWebhook({
     ctx: jobCtx(deps, helpers),
     deliveryId,

@@ -1,12 +1,9 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
 import { runBulkAction } from "@/server/services/exceptions/bulk";
-import { jobCtx, type TaskDeps } from "./context";
-
-const payload = z.object({ bulkId: z.uuid() });
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /** Applies a bulk action on exceptions (queued from the console), recording progress as it goes. */
 export const exceptionsBulk = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const { bulkId } = payload.parse(raw);
+  const { bulkId } = parsePayload("exceptions-bulk", raw);
   await runBulkAction({ ctx: jobCtx(deps, helpers), bulkId });
 };

@@ -1,10 +1,7 @@
 import type { Task } from "graphile-worker";
-import { z } from "zod";
-import { OUTBOX_JOB } from "@/server/services/jobs/enqueue";
+import { enqueueJob } from "@/server/services/jobs/enqueue";
 import { failRecovery, runRecovery } from "@/server/services/mappings/recovery";
-import { jobCtx, type TaskDeps } from "./context";
-
-const payload = z.object({ recoveryId: z.uuid() });
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /**
  * Re-validates the entries a mapping change may have unblocked (progress kept on the recovery
@@ -13,11 +10,11 @@ const payload = z.object({ recoveryId: z.uuid() });
  * the recovery is marked failed with the reason.
  */
 export const mappingRecovery = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const { recoveryId } = payload.parse(raw);
+  const { recoveryId } = parsePayload("mapping-recovery", raw);
   const ctx = jobCtx(deps, helpers);
   try {
     const r = await runRecovery({ ctx, input: { recoveryId } });
-    if (r.postingsCreated > 0) await helpers.addJob("send-postings", { trigger: "schedule" }, OUTBOX_JOB);
+    if (r.postingsCreated > 0) await enqueueJob(deps.db, "send-postings", { trigger: "schedule" });
   } catch (err) {
     if (helpers.job.attempts >= helpers.job.max_attempts) await failRecovery(deps.db, recoveryId, (err as Error).message);
     throw err;

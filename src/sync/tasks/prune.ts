@@ -1,10 +1,10 @@
 import type { Task } from "graphile-worker";
 import { pruneHistory } from "@/server/services/sync/prune";
-import { emptyPayload, jobCtx, type TaskDeps } from "./context";
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /** Daily: deletes the sync console's history past its retention (log lines, outbox snapshots, finished postings' attempts). */
 export const pruneHistoryTask = (deps: TaskDeps): Task => async (raw, helpers) => {
-  emptyPayload.parse(raw ?? {});
+  parsePayload("prune-history", raw);
   const ctx = jobCtx(deps, helpers);
   const s = await pruneHistory({ db: deps.db });
   ctx.log!.info(

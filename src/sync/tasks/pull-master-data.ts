@@ -3,11 +3,11 @@ import { eq } from "drizzle-orm";
 import { connectors } from "@/server/db/schema";
 import { erpConnectorFor } from "@/server/services/connectors/build";
 import { pullMasterData } from "@/server/services/sync/pull-master-data";
-import { connectorPayload, jobCtx, type TaskDeps } from "./context";
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /** Entities, customers, projects, employees, service items and periods from the ERP into the canonical tables. */
 export const pullMasterDataTask = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const { connectorId, trigger } = connectorPayload.parse(raw);
+  const { connectorId, trigger } = parsePayload("pull-master-data", raw);
   const [row] = await deps.db.select().from(connectors).where(eq(connectors.id, connectorId));
   if (!row || row.paused || row.role !== "erp") return;
   const ctx = jobCtx(deps, helpers);

@@ -4,11 +4,11 @@ import { connectors } from "@/server/db/schema";
 import { erpConnectorFor } from "@/server/services/connectors/build";
 import { readBack } from "@/server/services/sync/read-back";
 import { openWindow } from "@/server/services/sync/window";
-import { connectorPayload, jobCtx, type TaskDeps } from "./context";
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /** What the ERP holds (time records, invoices) over the open periods; marks invoiced entries billed. */
 export const readBackTask = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const { connectorId, trigger } = connectorPayload.parse(raw);
+  const { connectorId, trigger } = parsePayload("read-back", raw);
   const [row] = await deps.db.select().from(connectors).where(eq(connectors.id, connectorId));
   if (!row || row.paused || row.role !== "erp") return;
   const ctx = jobCtx(deps, helpers);

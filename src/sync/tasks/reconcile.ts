@@ -1,14 +1,10 @@
 import type { Task } from "graphile-worker";
 import { eq } from "drizzle-orm";
-import { z } from "zod";
 import { connectors } from "@/server/db/schema";
 import { activeConnectors, erpConnectorFor, sourceConnectorFor } from "@/server/services/connectors/build";
 import { runReconciliation, scheduleReconciliations, type ErpSide } from "@/server/services/reconciliation/run";
 import type { ApprovalSources } from "@/server/services/reconciliation/source-approvals";
-import { jobCtx, type TaskDeps } from "./context";
-
-/** A queued run (from the console or the schedule), or `{ schedule: true }` to queue the schedule's runs. */
-const payload = z.union([z.object({ runId: z.uuid() }), z.object({ schedule: z.literal(true) })]);
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /**
  * Reconciliation: runs one queued reconciliation run — the ERP's side read back through the ERP
@@ -19,7 +15,7 @@ const payload = z.union([z.object({ runId: z.uuid() }), z.object({ schedule: z.l
  * not set up or failing: the approval differences are then "not checked", with the reason.
  */
 export const reconcileTask = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const p = payload.parse(raw);
+  const p = parsePayload("reconcile", raw);
   const ctx = jobCtx(deps, helpers);
   if ("schedule" in p) {
     const runs = await scheduleReconciliations({ ctx });

@@ -1,10 +1,14 @@
 import type { Task } from "graphile-worker";
 import { activeConnectors } from "@/server/services/connectors/build";
 import { snapshotQueue } from "@/server/services/sync/snapshot-queue";
-import { OUTBOX_JOB } from "@/server/services/jobs/enqueue";
+import { enqueueJob, type JobName } from "@/server/services/jobs/enqueue";
 import { cronMatches, parseCron } from "../cron";
 import { schedulesOf } from "../schedules";
-import { emptyPayload, jobCtx, type TaskDeps } from "./context";
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
+
+/** The scheduled jobs about one connector: queued with the connector's id, one job key per connector and job. */
+const CONNECTOR_JOBS = ["pull-time", "full-walk", "pull-master-data", "read-back"] as const satisfies readonly JobName[];
+const isConnectorJob = (job: JobName): job is (typeof CONNECTOR_JOBS)[number] => (CONNECTOR_JOBS as readonly JobName[]).includes(job);
 
 /**
  * Every minute: queues each connector's jobs whose schedule fires this minute. Paused
@@ -13,7 +17,7 @@ import { emptyPayload, jobCtx, type TaskDeps } from "./context";
  * minute (the backlog over time); a failure there is logged and never stops the scheduling.
  */
 export const schedule = (deps: TaskDeps): Task => async (raw, helpers) => {
-  emptyPayload.parse(raw ?? {});
+  parsePayload("schedule", raw);
   const ctx = jobCtx(deps, helpers);
   const now = new Date();
   for (const role of ["source", "erp"] as const) {
@@ -27,9 +31,10 @@ export const schedule = (deps: TaskDeps): Task => async (raw, helpers) => {
           ctx.log!.error(`connector ${c.key}: the ${s.name} schedule "${s.cron}" is not valid: ${(err as Error).message}`, { connector: c.key });
         }
         if (!due) continue;
-        const payload = s.job === "send-postings" ? { trigger: "schedule" } : { connectorId: c.id, trigger: "schedule" };
-        const spec = s.job === "send-postings" ? OUTBOX_JOB : { jobKey: `${s.job}:${c.id}` };
-        await helpers.addJob(s.job, payload, { ...spec, maxAttempts: 3 });
+        const job = s.job;
+        if (job === "send-postings") await enqueueJob(deps.db, job, { trigger: "schedule" }, { maxAttempts: 3 });
+        else if (isConnectorJob(job)) await enqueueJob(deps.db, job, { connectorId: c.id, trigger: "schedule" }, { jobKey: `${job}:${c.id}`, maxAttempts: 3 });
+        else ctx.log!.error(`connector ${c.key}: the ${s.name} schedule names the job "${job}", which is not scheduled per connector`, { connector: c.key });
       }
     }
   }

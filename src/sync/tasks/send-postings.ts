@@ -2,7 +2,7 @@ import type { Task } from "graphile-worker";
 import { activeConnectors, erpConnectorFor } from "@/server/services/connectors/build";
 import { postOutbox } from "@/server/services/posting/post-outbox";
 import { postingPolicyFrom } from "@/server/services/connectors/settings";
-import { emptyPayload, jobCtx, type TaskDeps } from "./context";
+import { jobCtx, parsePayload, type TaskDeps } from "./context";
 
 /**
  * One sender per worker process: a second send-postings job arriving while one drains (a job
@@ -14,7 +14,7 @@ let draining = false;
 
 /** Drains what is due to the ERP (bounded rounds, behind the circuit breaker), recorded as a posting run. */
 export const sendPostings = (deps: TaskDeps): Task => async (raw, helpers) => {
-  const payload = emptyPayload.parse(raw ?? {}) ?? { trigger: "schedule" as const };
+  const payload = parsePayload("send-postings", raw) ?? { trigger: "schedule" as const };
   if (draining) return;
   draining = true;
   try {

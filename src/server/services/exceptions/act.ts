@@ -333,7 +333,7 @@ async function retry(ctx: ServiceCtx, viewer: Viewer, row: Locked): Promise<ActR
   } else {
     const refreshed = ERP_OWNED.has(row.code) ? await refreshFromErp(ctx) : "";
     const v = await validateEntries({ ctx, input: { entryIds, retryRejected: true } });
-    if (v.postingsCreated > 0) await enqueueJob(ctx.db, "send-postings", { trigger: "retry" });
+    if (v.postingsCreated > 0) await enqueueJob(ctx.db, "send-postings", { trigger: "manual" });
     const n = v.validated;
     message =
       n === 0
