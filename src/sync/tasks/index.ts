@@ -52,4 +52,6 @@ export const CRONTAB = [
   "*/15 * * * * kpi-snapshot ?jobKey=kpi-snapshot",
   "40 5 * * * reconcile ?jobKey=reconcile-schedule {schedule:true}",
   "*/5 * * * * evaluate-alerts ?jobKey=evaluate-alerts",
+  // the safety net for approved entries nothing decided about (see validateEntries' stragglers)
+  "*/2 * * * * validate ?jobKey=validate-stragglers {stragglers:true}",
 ].join("\n");

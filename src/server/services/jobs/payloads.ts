@@ -38,7 +38,7 @@ export const JOB_PAYLOADS = {
   "read-back": connectorPayload,
   "send-postings": emptyPayload,
   /** the entries named, or every approved entry not yet queued */
-  validate: z.object({ entryIds: z.array(z.uuid()).optional() }).passthrough().nullable().default({}),
+  validate: z.object({ entryIds: z.array(z.uuid()).optional(), stragglers: z.boolean().optional(), stragglersAfterSeconds: z.number().int().min(0).max(86_400).optional() }).passthrough().nullable().default({}),
   "reverse-sync": emptyPayload,
   /** daily (crontab) */
   "prune-history": emptyPayload,
