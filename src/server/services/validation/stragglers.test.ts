@@ -20,47 +20,47 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
+/** Another transaction holds the entry's row (as a sender recording an outcome does) until released. */
+async function holdEntry(id: string) {
+  const other = postgres(t.url, { max: 1 });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holder = other.begin(async (tx) => {
+    await tx`select id from time_entries where id = ${id} for update`;
+    locked();
+    await held;
+  });
+  await isLocked;
+  return {
+    release,
+    done: async () => {
+      await holder;
+      await other.end();
+    },
+  };
+}
+
 const postingsOf = (id: string) => t.db.select().from(erpPostings).where(eq(erpPostings.timeEntryId, id));
 
 describe("every approved entry is decided", () => {
   it("a named entry held by another transaction is validated once it is free", async () => {
     const e = await w.entry({ hours: "2.00" });
-    const other = postgres(t.url, { max: 1 });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = other.begin(async (tx) => {
-      await tx`select id from time_entries where id = ${e.id} for update`;
-      locked();
-      await held;
-    });
-    await isLocked;
-    setTimeout(release, 300);
+    const hold = await holdEntry(e.id);
+    setTimeout(hold.release, 300);
     const s = await validateEntries({ ctx: systemCtx(t.db, "validation"), input: { entryIds: [e.id] } });
-    await holder;
-    await other.end();
+    await hold.done();
     expect(s).toMatchObject({ validated: 1, postingsCreated: 1, deferred: 0 });
     expect(await postingsOf(e.id)).toHaveLength(1);
   });
 
   it("one held throughout is left to a validate job, not dropped", async () => {
     const e = await w.entry({ hours: "2.50" });
-    const other = postgres(t.url, { max: 1 });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = other.begin(async (tx) => {
-      await tx`select id from time_entries where id = ${e.id} for update`;
-      locked();
-      await held;
-    });
-    await isLocked;
+    const hold = await holdEntry(e.id);
     const s = await validateEntries({ ctx: systemCtx(t.db, "validation"), input: { entryIds: [e.id] } });
-    release();
-    await holder;
-    await other.end();
+    hold.release();
+    await hold.done();
     expect(s).toMatchObject({ validated: 0, deferred: 1 });
     const jobs = (await t.db.execute(sql`select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks k on k.id = j.task_id where k.identifier = 'validate'`)) as unknown as { payload: { entryIds: string[] } }[];
     expect(jobs.some((j) => j.payload.entryIds?.includes(e.id))).toBe(true);
